@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "accounts"
+    verbose_name = _("Accounts and users")
+
+    def ready(self) -> None:
+        from accounts.roles import sync_roles
+
+        post_migrate.connect(sync_roles, sender=self, dispatch_uid="accounts.sync_roles")

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Site, User
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Username or e-mail"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    error_messages = {
+        "invalid_login": _(
+            "The username or password is not correct. Note that after several failed attempts "
+            "the account is locked for a while."
+        ),
+        "inactive": _("This account is inactive."),
+    }
+
+
+class ForgotPasswordForm(forms.Form):
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=254,
+        help_text=_("Usually your e-mail address."),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+
+class ForcedPasswordChangeForm(SetPasswordForm):
+    """After a temporary password: no old password to give, just the new one twice."""
+
+
+class PortalPasswordChangeForm(PasswordChangeForm):
+    pass
+
+
+class SettingsForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["history_scope", "language"]
+        widgets = {"history_scope": forms.RadioSelect, "language": forms.RadioSelect}
+        help_texts = {
+            "history_scope": _("Applies to the service request and supply order pages."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Save")))
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "street",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+            "default_site",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        self.fields["default_site"].queryset = Site.objects.for_user(self.instance)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        clash = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists()
+        if clash:
+            raise forms.ValidationError(_("Another user already has this e-mail address."))
+        return email

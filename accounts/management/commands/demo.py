@@ -1,0 +1,31 @@
+"""``python manage.py demo``: build the demo world of the client guide (idempotent)."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.management.base import BaseCommand
+
+from accounts.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, demo_world_build
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts, sites and users (and a fleet with --devices N). Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--devices",
+            type=int,
+            default=0,
+            help="Number of demo printers for ABC London Pursuit (0: none).",
+        )
+
+    def handle(self, *args, **options):
+        password = os.environ.get("FMP_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+        world = demo_world_build(password=password)
+        self.stdout.write(self.style.SUCCESS("Demo world ready."))
+        self.stdout.write(f"Accounts: {', '.join(a.full_name for a in world['accounts'])}")
+        self.stdout.write("Users (password for new users: %s):" % password)
+        for spec in DEMO_USERS:
+            role = spec.role or "Help desk"
+            self.stdout.write(f"  {spec.email:<28} {role}")

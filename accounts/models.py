@@ -1,0 +1,221 @@
+"""Tenancy and users: customer accounts, their sites, portal users and temporary passwords."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import HistoryScope, Language
+from accounts.tenancy import TenantManager, TenantQuerySet
+
+
+class AccountQuerySet(TenantQuerySet):
+    def descendant_ids(self, account_id: int) -> set[int]:
+        """The account and all its sub-accounts, breadth first (hierarchies are shallow)."""
+        found = {account_id}
+        frontier = {account_id}
+        while frontier:
+            frontier = set(self.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
+            found |= frontier
+        return found
+
+
+class Account(models.Model):
+    """A customer of the provider (e.g. "ABC Cars"); may be a sub-account of another."""
+
+    tenant_path = ""  # an account is its own tenant
+
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = models.Manager.from_queryset(AccountQuerySet)()
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["name"]
+        # The portal's actions, granted to customer users through their role (accounts.roles).
+        permissions = [
+            ("refresh_status", _("Can get printer status")),
+            ("submit_meter_reads", _("Can submit meter reads")),
+            ("request_service", _("Can request service")),
+            ("change_contract", _("Can set devices under or out of contract")),
+            ("reset_device", _("Can reset printers and print test pages")),
+            ("update_location", _("Can update device locations")),
+            ("order_supplies", _("Can order supplies")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                "parent", Lower("name"), name="account_unique_name_per_parent", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        """ "ABC Cars / ABC London Pursuit": the account with its ancestors."""
+        names = [self.name]
+        parent = self.parent
+        seen = {self.pk}
+        while parent is not None and parent.pk not in seen:
+            seen.add(parent.pk)
+            names.append(parent.name)
+            parent = parent.parent
+        return " / ".join(reversed(names))
+
+
+class Address(models.Model):
+    """Postal address fields shared by sites and user profiles."""
+
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    state = models.CharField(_("state / province"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    street1 = models.CharField(_("street address 1"), max_length=200, blank=True)
+    street2 = models.CharField(_("street address 2"), max_length=200, blank=True)
+    street3 = models.CharField(_("street address 3"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Site(Address):
+    """A customer location (e.g. "XPS Hosting Site", Webster, NY) where devices stand."""
+
+    tenant_path = "account"
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="sites"
+    )
+    name = models.CharField(_("site name"), max_length=200)
+    building = models.CharField(_("building"), max_length=100, blank=True)
+    floor = models.CharField(_("floor"), max_length=50, blank=True)
+    room = models.CharField(_("room"), max_length=50, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["account__name", "name"]
+        constraints = [
+            models.UniqueConstraint("account", Lower("name"), name="site_unique_name_per_account"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PortalUserManager(UserManager.from_queryset(TenantQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    """A portal user: a customer user of one account, or help-desk staff (no account).
+
+    The profile lives on the user: name, phone, postal address and default site. The role
+    is the user's group ("Fleet manager" or "User", see ``accounts.roles``).
+    """
+
+    tenant_path = "account"
+
+    email = models.EmailField(_("e-mail address"), blank=True)
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text=_("Customer users belong to one account. Help-desk staff belong to none."),
+    )
+    phone = models.CharField(_("phone number"), max_length=40, blank=True)
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    state = models.CharField(_("state / province"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    default_site = models.ForeignKey(
+        Site,
+        verbose_name=_("default site"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.FRENCH
+    )
+    history_scope = models.CharField(
+        _("tickets and orders shown"),
+        max_length=5,
+        choices=HistoryScope.choices,
+        default=HistoryScope.LAST_90_DAYS,
+    )
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("Set after a login with a temporary password; cleared by a password change."),
+    )
+
+    objects = PortalUserManager()
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="user_unique_email_ci",
+                violation_error_message=_("Another user already has this e-mail address."),
+            ),
+        ]
+
+    @property
+    def role_label(self) -> str:
+        from accounts.roles import role_label
+
+        return role_label(self)
+
+    def history_since(self):
+        """Start of the ticket/order window chosen in Settings, or None for "all"."""
+        if self.history_scope == HistoryScope.ALL:
+            return None
+        return timezone.now() - timezone.timedelta(days=90)
+
+
+class TemporaryPassword(models.Model):
+    """A single-use password e-mailed by "Forgot password"; only its hash is stored.
+
+    The user's real password is left untouched, so a stranger asking for a reset cannot
+    lock a user out.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="temporary_passwords")
+    password_hash = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("temporary password")
+        verbose_name_plural = _("temporary passwords")
+        indexes = [models.Index(fields=["user", "used_at", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -1,0 +1,218 @@
+"""FMP settings: one module, every operator-tunable value read from the environment.
+
+See README.md ("Configuration") for the list of variables. With nothing set, the portal
+runs on a SQLite file with Celery tasks executed eagerly (no broker): the embedded default.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from fmp.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("FMP_DEBUG", False)
+SECRET_KEY = env_str("FMP_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and env_bool("FMP_PRODUCTION", False):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("FMP_SECRET_KEY must be set when FMP_PRODUCTION is true.")
+    # Development / demo only: a fixed key is fine for a local SQLite demo.
+    SECRET_KEY = "fmp-insecure-development-key-change-me-0123456789abcdefghijklmnop"
+
+ALLOWED_HOSTS = env_list("FMP_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("FMP_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "django_tables2",
+    "django_filters",
+    "django_htmx",
+    "axes",
+    "accounts",
+    "printers",
+    "meters",
+    "supplies",
+    "tickets",
+    "documents",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.UserLanguageMiddleware",
+    "accounts.middleware.ForcePasswordChangeMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Axes last: it turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "fmp.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.portal",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "fmp.wsgi.application"
+
+# --- Database -------------------------------------------------------------------------
+# DATABASE_URL selects PostgreSQL (postgres://user:pass@host:5432/name); with nothing set
+# the portal uses a SQLite file beside manage.py.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("FMP_DB_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Users, passwords, lock-out -------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.UsernameOrEmailBackend",
+    "accounts.backends.TemporaryPasswordBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "accounts.validators.PortalPasswordValidator", "OPTIONS": {"min_length": 7}},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# A temporary password e-mailed by "Forgot password" is valid this many minutes, once.
+FMP_TEMP_PASSWORD_MAX_AGE_MINUTES = env_int("FMP_TEMP_PASSWORD_MAX_AGE_MINUTES", 24 * 60, minimum=1)
+
+AXES_FAILURE_LIMIT = env_int("FMP_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("FMP_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = True
+
+SESSION_COOKIE_AGE = env_int("FMP_SESSION_AGE_SECONDS", 8 * 3600, minimum=60)
+
+# --- Internationalisation -------------------------------------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("French")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("FMP_TIME_ZONE", "Europe/Paris")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media files -----------------------------------------------------------
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("FMP_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+MEDIA_ROOT = Path(env_str("FMP_MEDIA_ROOT", str(BASE_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if env_bool("FMP_PRODUCTION", False)
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- Forms and tables -----------------------------------------------------------------
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
+
+# --- E-mail ---------------------------------------------------------------------------
+EMAIL_BACKEND = env_str("FMP_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("FMP_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("FMP_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("FMP_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("FMP_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("FMP_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("FMP_DEFAULT_FROM_EMAIL", "FMP <no-reply@fmp.example>")
+
+# --- Celery ---------------------------------------------------------------------------
+# With no broker configured, tasks run eagerly in the web process: the demo needs nothing
+# but Python. In production set CELERY_BROKER_URL=redis://redis:6379/0.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": 3,
+    "socket_connect_timeout": 3,
+}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+
+# --- Logging --------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("FMP_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+}
+
+# --- Production hardening (FMP_PRODUCTION=true behind HTTPS) ----------------------------
+if env_bool("FMP_PRODUCTION", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("FMP_SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("FMP_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# SQLite (the embedded demo default) cannot enforce "nulls not distinct"; PostgreSQL does.
+SILENCED_SYSTEM_CHECKS = ["models.W047"]
+
+# Outside production, WhiteNoise serves straight from static/ (no collectstatic needed).
+WHITENOISE_USE_FINDERS = not env_bool("FMP_PRODUCTION", False)
+WHITENOISE_AUTOREFRESH = not env_bool("FMP_PRODUCTION", False)

@@ -1,0 +1,107 @@
+"""Project-level pages: the home page with its panes, and the health probe."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import connection
+from django.http import JsonResponse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+
+from documents.models import ExternalLink
+
+logger = logging.getLogger(__name__)
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    """Three tabs and six panes of the guide, with the account's real figures."""
+
+    template_name = "home.html"
+
+    def get_panes(self) -> list[dict]:
+        """The six panes, in the guide's order. A part not built yet says so honestly."""
+        return [
+            {
+                "key": "printers",
+                "title": _("Printers"),
+                "icon": "printer",
+                "template": "panes/not_available.html",
+                "empty_text": _("No printer is monitored for your account yet."),
+            },
+            {
+                "key": "meters",
+                "title": _("Meter reads"),
+                "icon": "speedometer2",
+                "template": "panes/not_available.html",
+                "empty_text": _("No meter read has been recorded yet."),
+            },
+            {
+                "key": "supplies",
+                "title": _("Supply orders"),
+                "icon": "box-seam",
+                "template": "panes/not_available.html",
+                "empty_text": _("No supply order yet."),
+            },
+            {
+                "key": "tickets",
+                "title": _("Service requests"),
+                "icon": "tools",
+                "template": "panes/not_available.html",
+                "empty_text": _("No service request yet."),
+            },
+            {
+                "key": "links",
+                "title": _("External links"),
+                "icon": "link-45deg",
+                "template": "panes/external_links.html",
+            },
+            {
+                "key": "documents",
+                "title": _("My documents"),
+                "icon": "file-earmark-text",
+                "template": "panes/not_available.html",
+                "empty_text": _("Your provider has not shared any document yet."),
+            },
+        ]
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        return super().get_context_data(
+            panes=self.get_panes(),
+            external_links=list(ExternalLink.objects.for_user(user)[:10]),
+            **kwargs,
+        )
+
+
+def _check_database() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return {"status": "ok", "vendor": connection.vendor}
+    except Exception as exc:  # any failure is "down", and says why
+        return {"status": "error", "error": str(exc)[:200]}
+
+
+def _check_broker() -> dict:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"status": "ok", "mode": "eager (no broker configured)"}
+    from fmp.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return {"status": "ok", "mode": "broker"}
+    except Exception as exc:
+        return {"status": "error", "mode": "broker", "error": str(exc)[:200]}
+
+
+def healthz(request):
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    healthy = all(check["status"] == "ok" for check in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+    )

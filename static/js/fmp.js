@@ -1,0 +1,4 @@
+// FMP: small progressive enhancements. No inline scripts anywhere (CSP).
+(function () {
+  "use strict";
+})();

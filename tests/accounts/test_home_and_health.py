@@ -1,0 +1,67 @@
+import pytest
+
+from documents.models import ExternalLink
+
+
+@pytest.mark.django_db
+def test_home_shows_six_panes_and_the_account(user_client):
+    body = user_client.get("/").content.decode()
+    for key in ["printers", "meters", "supplies", "tickets", "links", "documents"]:
+        assert f'data-testid="pane-{key}"' in body
+    assert "ABC Cars / ABC London Pursuit" in body
+    for label in ["Accueil", "Paramètres", "Se déconnecter"]:
+        assert label in body
+
+
+@pytest.mark.django_db
+def test_external_links_are_scoped_to_their_accounts(user_client, account, other_account):
+    ExternalLink.objects.create(title="For everyone", url="https://a.example/", all_accounts=True)
+    mine = ExternalLink.objects.create(title="ABC intranet", url="https://b.example/", all_accounts=False)
+    mine.accounts.add(account)
+    theirs = ExternalLink.objects.create(title="Other intranet", url="https://c.example/", all_accounts=False)
+    theirs.accounts.add(other_account)
+    body = user_client.get("/").content.decode()
+    assert "For everyone" in body and "ABC intranet" in body
+    assert "Other intranet" not in body
+
+
+@pytest.mark.django_db
+def test_home_without_links_says_so(user_client):
+    assert "aucun lien" in user_client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_eager_broker(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["checks"]["database"] == {"status": "ok", "vendor": "postgresql"}
+    assert data["checks"]["broker"]["status"] == "ok"
+
+
+@pytest.mark.django_db
+def test_healthz_with_real_redis_broker(client, settings):
+    from fmp.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.broker_url = "redis://127.0.0.1:6379/15"
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_url = settings.CELERY_BROKER_URL or "memory://"
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"]["broker"] == {"status": "ok", "mode": "broker"}
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_the_broker_is_down(client, settings):
+    from fmp.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_url = settings.CELERY_BROKER_URL or "memory://"
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"]["status"] == "error"

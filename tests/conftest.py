@@ -1,0 +1,117 @@
+"""Shared fixtures. Every module that touches tenant data has an owner (fleet manager),
+a colleague with fewer rights (plain user) and an outsider from another account."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from accounts import roles
+from accounts.models import Account, Site, User
+
+PASSWORD = "Sturdy-Pass-42"
+
+
+def pytest_configure(config):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        raise pytest.UsageError(
+            "The FMP test suite runs on PostgreSQL only (found %s). Set DATABASE_URL, e.g. "
+            "postgres://postgres@127.0.0.1:5432/fmp, or run scripts/test." % engine
+        )
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_quiet(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def account(db):
+    parent = Account.objects.create(name="ABC Cars")
+    return Account.objects.create(name="ABC London Pursuit", parent=parent)
+
+
+@pytest.fixture
+def site(account):
+    return Site.objects.create(
+        account=account, name="XPS Hosting Site", country="USA", state="NY", city="Webster", building="111"
+    )
+
+
+@pytest.fixture
+def other_account(db):
+    return Account.objects.create(name="Other Industries")
+
+
+@pytest.fixture
+def other_site(other_account):
+    return Site.objects.create(account=other_account, name="Other HQ", city="Lyon", country="France")
+
+
+def make_user(email: str, *, account=None, role=None, language="fr", **extra) -> User:
+    user = User.objects.create_user(
+        username=email, email=email, password=PASSWORD, account=account, language=language, **extra
+    )
+    if role:
+        user.groups.add(roles.role_group(role))
+    return user
+
+
+@pytest.fixture
+def manager(account, site):
+    return make_user(
+        "manager@abc-cars.example",
+        account=account,
+        role=roles.FLEET_MANAGER,
+        first_name="Marta",
+        last_name="Martinez",
+        default_site=site,
+    )
+
+
+@pytest.fixture
+def plain_user(account, site):
+    return make_user(
+        "user@abc-cars.example",
+        account=account,
+        role=roles.USER,
+        first_name="Peter",
+        last_name="Norman",
+        default_site=site,
+    )
+
+
+@pytest.fixture
+def outsider(other_account, other_site):
+    return make_user("user@other.example", account=other_account, role=roles.USER, default_site=other_site)
+
+
+@pytest.fixture
+def helpdesk(db):
+    return make_user("helpdesk@fmp.example", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def user_client(client, plain_user):
+    client.force_login(plain_user)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    client.force_login(outsider)
+    return client
+
+
+def can_log_in(client, username: str, password: str) -> bool:
+    """Log in through the real login page (axes needs the request); True when it worked."""
+    response = client.post("/accounts/login/", {"username": username, "password": password})
+    return response.status_code == 302
