@@ -216,3 +216,7 @@ SILENCED_SYSTEM_CHECKS = ["models.W047"]
 # Outside production, WhiteNoise serves straight from static/ (no collectstatic needed).
 WHITENOISE_USE_FINDERS = not env_bool("FMP_PRODUCTION", False)
 WHITENOISE_AUTOREFRESH = not env_bool("FMP_PRODUCTION", False)
+
+# --- Monitoring -----------------------------------------------------------------------
+# History keeps every change plus one sample per device and value at least this often.
+FMP_HISTORY_SAMPLE_HOURS = env_int("FMP_HISTORY_SAMPLE_HOURS", 24, minimum=1)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("settings/", SettingsView.as_view(), name="settings"),
     path("accounts/", include("accounts.urls")),
+    path("printers/", include("printers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

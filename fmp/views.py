@@ -8,10 +8,12 @@ from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
 from django.http import JsonResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from documents.models import ExternalLink
+from printers.selectors import fleet_summary
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +30,9 @@ class HomeView(LoginRequiredMixin, TemplateView):
                 "key": "printers",
                 "title": _("Printers"),
                 "icon": "printer",
-                "template": "panes/not_available.html",
+                "template": "panes/printers.html",
                 "empty_text": _("No printer is monitored for your account yet."),
+                "links": [{"url": reverse("printers:printer_list"), "text": _("Printers")}],
             },
             {
                 "key": "meters",
@@ -71,6 +74,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
         user = self.request.user
         return super().get_context_data(
             panes=self.get_panes(),
+            fleet=fleet_summary(user),
             external_links=list(ExternalLink.objects.for_user(user)[:10]),
             **kwargs,
         )

@@ -1,1 +1,324 @@
-from django.db import models  # noqa: F401
+"""The fleet: device catalogue, devices, their latest state and their history.
+
+History is kept per kind (status observations, supply levels, page counters); the latest
+values live in ``DeviceState`` and ``Supply`` so that the grid never scans history.
+Writes go through ``printers.services.device_record_observation``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Account, Site
+from accounts.tenancy import TenantManager
+from printers.choices import Colour, CounterType, PrinterState, ScannerState, SnmpVersion, SupplyType
+
+
+class Manufacturer(models.Model):
+    """A device maker (Xerox, HP, ...)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("manufacturer")
+        verbose_name_plural = _("manufacturers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeviceModel(models.Model):
+    """A printer model of the catalogue and its features."""
+
+    manufacturer = models.ForeignKey(
+        Manufacturer, verbose_name=_("manufacturer"), on_delete=models.PROTECT, related_name="models"
+    )
+    name = models.CharField(_("model"), max_length=150)
+    is_colour = models.BooleanField(_("colour"), default=False)
+    duplex = models.BooleanField(_("duplex"), default=False)
+    fax = models.BooleanField(_("fax"), default=False)
+    scan = models.BooleanField(_("scan"), default=False)
+    copy = models.BooleanField(_("copy"), default=False)
+    staple = models.BooleanField(_("stapling"), default=False)
+    a3 = models.BooleanField(_("A3"), default=False)
+    pages_per_minute = models.PositiveIntegerField(_("pages per minute"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("device model")
+        verbose_name_plural = _("device models")
+        ordering = ["manufacturer__name", "name"]
+        constraints = [
+            models.UniqueConstraint("manufacturer", Lower("name"), name="devicemodel_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    FEATURES = ["is_colour", "duplex", "fax", "scan", "copy", "staple", "a3"]
+
+    def feature_list(self) -> list[tuple[str, bool]]:
+        return [(self._meta.get_field(f).verbose_name, getattr(self, f)) for f in self.FEATURES]
+
+
+class Device(models.Model):
+    """A printer or multifunction device of a customer account."""
+
+    tenant_path = "account"
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="devices"
+    )
+    site = models.ForeignKey(
+        Site, verbose_name=_("site"), null=True, blank=True, on_delete=models.SET_NULL, related_name="devices"
+    )
+    model = models.ForeignKey(
+        DeviceModel,
+        verbose_name=_("model"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="devices",
+    )
+    serial_number = models.CharField(_("serial number"), max_length=100, blank=True, db_index=True)
+    asset_number = models.CharField(_("asset number"), max_length=100, blank=True)
+    customer_asset_number = models.CharField(_("customer asset number"), max_length=100, blank=True)
+    dns_name = models.CharField(_("DNS name"), max_length=255, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    system_name = models.CharField(_("system name"), max_length=255, blank=True)
+    printer_location = models.CharField(_("printer location"), max_length=255, blank=True)
+    device_location = models.CharField(_("device location"), max_length=255, blank=True)
+    under_contract = models.BooleanField(_("under contract"), default=True)
+    discovered_at = models.DateTimeField(_("discovery date"), null=True, blank=True)
+    newly_discovered = models.BooleanField(
+        _("newly discovered"), default=False, help_text=_("Until the help desk acknowledges the device.")
+    )
+    supplies_on_hold = models.BooleanField(_("supplies on hold"), default=False)
+    supplies_hold_reason = models.CharField(_("supplies hold reason"), max_length=255, blank=True)
+    notifications_enabled = models.BooleanField(_("notifications enabled"), default=False)
+    primary_contact_email = models.EmailField(_("primary contact e-mail"), blank=True)
+    managed_by_snmp = models.BooleanField(
+        _("collected over the network"),
+        default=True,
+        help_text=_("Untick for devices whose counters are read by hand (not on the network)."),
+    )
+    # SNMP settings: the help desk's business, never shown to customers.
+    snmp_version = models.CharField(
+        _("SNMP version"), max_length=2, choices=SnmpVersion.choices, default="2c"
+    )
+    snmp_port = models.PositiveIntegerField(_("SNMP port"), default=161)
+    snmp_community = models.CharField(_("SNMP community"), max_length=100, default="public", blank=True)
+    snmp_v3_user = models.CharField(_("SNMPv3 user"), max_length=100, blank=True)
+    snmp_v3_auth_protocol = models.CharField(_("SNMPv3 auth protocol"), max_length=10, blank=True)
+    snmp_v3_auth_key = models.CharField(_("SNMPv3 auth key"), max_length=200, blank=True)
+    snmp_v3_priv_protocol = models.CharField(_("SNMPv3 privacy protocol"), max_length=10, blank=True)
+    snmp_v3_priv_key = models.CharField(_("SNMPv3 privacy key"), max_length=200, blank=True)
+    refresh_requested_at = models.DateTimeField(_("status refresh requested"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+        ordering = ["serial_number"]
+        indexes = [
+            models.Index(fields=["account", "serial_number"]),
+            models.Index(fields=["account", "under_contract"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.system_name or self.serial_number or f"#{self.pk}"
+
+    @property
+    def refresh_pending(self) -> bool:
+        state = getattr(self, "state", None)
+        if self.refresh_requested_at is None:
+            return False
+        return (
+            state is None
+            or state.last_attempt_at is None
+            or state.last_attempt_at < self.refresh_requested_at
+        )
+
+
+class DeviceState(models.Model):
+    """The latest known state of a device: what the grid and the Status tab show."""
+
+    device = models.OneToOneField(Device, on_delete=models.CASCADE, related_name="state", primary_key=True)
+    overall = models.CharField(
+        _("printer state"),
+        max_length=10,
+        choices=PrinterState.choices,
+        default=PrinterState.OTHER,
+        db_index=True,
+    )
+    conditions = models.JSONField(_("warnings"), default=list, blank=True)
+    device_status = models.PositiveSmallIntegerField(_("hrDeviceStatus"), null=True, blank=True)
+    printer_status = models.PositiveSmallIntegerField(_("hrPrinterStatus"), null=True, blank=True)
+    uptime_seconds = models.BigIntegerField(_("device uptime"), null=True, blank=True)
+    fax_state = models.CharField(_("analog fax state"), max_length=50, blank=True)
+    scanner_state = models.CharField(
+        _("scanner state"), max_length=10, choices=ScannerState.choices, blank=True
+    )
+    reachable = models.BooleanField(_("reachable"), default=True)
+    status_at = models.DateTimeField(_("status date"), null=True, blank=True, db_index=True)
+    last_attempt_at = models.DateTimeField(_("last status attempt"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # Denormalised for the grid: toner percent per colour (None: unknown or no such colour).
+    level_black = models.SmallIntegerField(null=True, blank=True)
+    level_cyan = models.SmallIntegerField(null=True, blank=True)
+    level_magenta = models.SmallIntegerField(null=True, blank=True)
+    level_yellow = models.SmallIntegerField(null=True, blank=True)
+    colours_present = models.JSONField(default=list, blank=True)
+    total_pages = models.BigIntegerField(_("total page count"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("device state")
+        verbose_name_plural = _("device states")
+
+    def __str__(self) -> str:
+        return f"{self.device_id}: {self.overall}"
+
+
+class StatusObservation(models.Model):
+    """History: the device's state each time it changed, plus a periodic sample."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="status_history")
+    observed_at = models.DateTimeField(_("observed at"))
+    overall = models.CharField(_("printer state"), max_length=10, choices=PrinterState.choices)
+    conditions = models.JSONField(_("warnings"), default=list, blank=True)
+    device_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    printer_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    uptime_seconds = models.BigIntegerField(null=True, blank=True)
+    fax_state = models.CharField(max_length=50, blank=True)
+    scanner_state = models.CharField(max_length=10, blank=True)
+    reachable = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("status observation")
+        verbose_name_plural = _("status observations")
+        ordering = ["-observed_at"]
+        indexes = [models.Index(fields=["device", "-observed_at"])]
+        constraints = [models.UniqueConstraint("device", "observed_at", name="status_obs_unique_time")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.observed_at:%Y-%m-%d %H:%M} {self.overall}"
+
+
+class Supply(models.Model):
+    """A supply of a device (toner, drum, fuser, waste, kit...) with its latest level."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="supplies")
+    index = models.PositiveIntegerField(_("index"))
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    type = models.CharField(_("type"), max_length=20, choices=SupplyType.choices, default=SupplyType.OTHER)
+    colour = models.CharField(_("colour"), max_length=20, choices=Colour.choices, blank=True)
+    level = models.IntegerField(
+        _("level"), null=True, blank=True, help_text=_("-1 other, -2 unknown, -3 some remaining")
+    )
+    max_capacity = models.IntegerField(_("max capacity"), null=True, blank=True)
+    percent = models.SmallIntegerField(_("percent"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("supply")
+        verbose_name_plural = _("supplies")
+        ordering = ["device", "index"]
+        constraints = [models.UniqueConstraint("device", "index", name="supply_unique_index")]
+
+    def __str__(self) -> str:
+        return self.description or f"{self.get_type_display()} {self.index}"
+
+    @property
+    def level_label(self) -> str:
+        if self.percent is not None:
+            return f"{self.percent} %"
+        return {-1: _("Other"), -2: _("Unknown"), -3: _("Some remaining")}.get(self.level, _("Unknown"))
+
+
+class SupplyLevelSample(models.Model):
+    """History of a supply's level: each change, plus a periodic sample."""
+
+    supply = models.ForeignKey(Supply, on_delete=models.CASCADE, related_name="samples")
+    observed_at = models.DateTimeField(_("observed at"))
+    level = models.IntegerField(_("level"), null=True)
+    max_capacity = models.IntegerField(_("max capacity"), null=True)
+    percent = models.SmallIntegerField(_("percent"), null=True)
+
+    class Meta:
+        verbose_name = _("supply level sample")
+        verbose_name_plural = _("supply level samples")
+        ordering = ["-observed_at"]
+        indexes = [models.Index(fields=["supply", "-observed_at"])]
+        constraints = [models.UniqueConstraint("supply", "observed_at", name="supply_sample_unique_time")]
+
+    def __str__(self) -> str:
+        return f"{self.supply_id} {self.observed_at:%Y-%m-%d %H:%M} {self.level}"
+
+
+class CounterSample(models.Model):
+    """History of a page counter (total, black, colour...): each change, plus a periodic sample."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="counter_samples")
+    counter = models.CharField(_("counter"), max_length=20, choices=CounterType.choices)
+    observed_at = models.DateTimeField(_("observed at"))
+    value = models.BigIntegerField(_("value"))
+
+    class Meta:
+        verbose_name = _("counter sample")
+        verbose_name_plural = _("counter samples")
+        ordering = ["-observed_at"]
+        indexes = [models.Index(fields=["device", "counter", "-observed_at"])]
+        constraints = [
+            models.UniqueConstraint("device", "counter", "observed_at", name="counter_sample_unique_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.counter}={self.value} at {self.observed_at:%Y-%m-%d %H:%M}"
+
+
+class PollAttempt(models.Model):
+    """One status attempt on a device (Remote diagnostics tab). Only the latest few are kept."""
+
+    KEEP = 50
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="poll_attempts")
+    started_at = models.DateTimeField(_("started"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    ok = models.BooleanField(_("answered"), default=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    trigger = models.CharField(_("trigger"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("poll attempt")
+        verbose_name_plural = _("poll attempts")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["device", "-started_at"])]
+        constraints = [models.UniqueConstraint("device", "started_at", name="poll_attempt_unique_time")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.started_at:%Y-%m-%d %H:%M} {'ok' if self.ok else self.error}"
+
+
+class DeviceEvent(models.Model):
+    """Audit of what was done to a device (`printers.device.contract_changed`, ...)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    key = models.CharField(_("event"), max_length=60)
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("device event")
+        verbose_name_plural = _("device events")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["device", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.device_id})"

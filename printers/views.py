@@ -1,1 +1,374 @@
-# Create your views here.
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import DetailView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from accounts.mixins import TenantScopedMixin
+from accounts.views import safe_next
+from fmp.csv import csv_response
+from printers import services
+from printers.actions import ACTIONS
+from printers.charts import line_chart
+from printers.choices import CounterType
+from printers.filtersets import PrinterFilterSet
+from printers.forms import LocationForm, PrinterActionForm
+from printers.models import CounterSample, Device, SupplyLevelSample
+from printers.selectors import device_grid_annotate
+from printers.tables import PrinterTable
+from printers.templatetags.printers_tags import condition_labels
+
+TABS = [
+    ("status", gettext_lazy("Status")),
+    ("supplies", gettext_lazy("Supplies")),
+    ("info", gettext_lazy("Information")),
+    ("counters", gettext_lazy("Usage counters")),
+    ("features", gettext_lazy("Features")),
+    ("diagnostics", gettext_lazy("Remote diagnostics")),
+    ("incidents", gettext_lazy("Incidents")),
+]
+
+
+class PrinterListView(TenantScopedMixin, SingleTableMixin, FilterView):
+    """The printers grid: filters in the URL, sortable, paged; ``?export=csv`` for the same rows."""
+
+    model = Device
+    table_class = PrinterTable
+    filterset_class = PrinterFilterSet
+    template_name = "printers/printer_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return device_grid_annotate(super().get_queryset())
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["user"] = self.request.user
+        return kwargs
+
+    def get_table_kwargs(self):
+        return {"exclude": ()}
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") == "csv":
+            filterset = self.get_filterset(self.get_filterset_class())
+            queryset = filterset.qs if filterset.is_valid() else self.get_queryset().none()
+            return self.export_csv(queryset.order_by("-state_rank", "serial_number"))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        params["export"] = "csv"
+        context["csv_query"] = params.urlencode()
+        context["actions"] = [
+            (key, action)
+            for key, action in ACTIONS.items()
+            if not action.permission or self.request.user.has_perm(action.permission)
+        ]
+        context["filters_active"] = any(
+            self.request.GET.get(k) for k in ("q", "contract", "new", "state", "incident", "site")
+        )
+        return context
+
+    def export_csv(self, queryset):
+        header = [
+            _("State"),
+            _("Incident"),
+            _("Model"),
+            _("Serial number"),
+            _("Black"),
+            _("Cyan"),
+            _("Magenta"),
+            _("Yellow"),
+            _("Total page count"),
+            _("Site"),
+            _("Printer location"),
+            _("IP address"),
+            _("Under contract"),
+            _("Status date"),
+        ]
+
+        def level(state, colour):
+            if state is None or colour not in (state.colours_present or []):
+                return "-"
+            value = getattr(state, f"level_{colour}")
+            return "" if value is None else value
+
+        def rows():
+            for device in queryset.iterator(chunk_size=2000):
+                state = getattr(device, "state", None)
+                yield [
+                    state.get_overall_display() if state else _("Other"),
+                    condition_labels(state.conditions) if state else "",
+                    device.model.name if device.model else "",
+                    device.serial_number,
+                    level(state, "black"),
+                    level(state, "cyan"),
+                    level(state, "magenta"),
+                    level(state, "yellow"),
+                    state.total_pages if state and state.total_pages is not None else "",
+                    device.site.name if device.site else "",
+                    device.printer_location,
+                    device.ip_address or "",
+                    _("Yes") if device.under_contract else _("No"),
+                    timezone.localtime(state.status_at).strftime("%Y-%m-%d %H:%M")
+                    if state and state.status_at
+                    else "",
+                ]
+
+        return csv_response("printers.csv", header, rows())
+
+
+class PrinterDetailView(TenantScopedMixin, DetailView):
+    """The seven tabs of a printer; each tab loads only what it shows."""
+
+    model = Device
+    template_name = "printers/printer_detail.html"
+    context_object_name = "device"
+
+    def get_queryset(self):
+        return (
+            super().get_queryset().select_related("model__manufacturer", "state", "site", "account__parent")
+        )
+
+    def get_tab(self) -> str:
+        tab = self.request.GET.get("tab", "status")
+        return tab if tab in dict(TABS) else "status"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tab = self.get_tab()
+        context.update(tab=tab, tabs=TABS, state=getattr(self.object, "state", None))
+        loader = getattr(self, f"tab_{tab}", None)
+        if loader:
+            context.update(loader(self.object))
+        return context
+
+    def tab_status(self, device):
+        return {}
+
+    def tab_supplies(self, device):
+        supplies = list(device.supplies.all())
+        since = timezone.now() - timedelta(days=180)
+        history = defaultdict(list)
+        for supply_id, observed_at, percent in (
+            SupplyLevelSample.objects.filter(
+                supply__device=device, observed_at__gte=since, percent__isnull=False
+            )
+            .order_by("observed_at")
+            .values_list("supply_id", "observed_at", "percent")
+        ):
+            history[supply_id].append((observed_at, percent))
+        for supply in supplies:
+            supply.chart = line_chart(
+                {supply.colour or "total": history.get(supply.pk, [])},
+                width=360,
+                height=90,
+                y_min=0,
+                y_max=100,
+                title=str(supply),
+            )
+        return {"supplies": supplies}
+
+    def tab_counters(self, device):
+        since = timezone.now() - timedelta(days=400)
+        series = defaultdict(list)
+        for counter, observed_at, value in (
+            CounterSample.objects.filter(device=device, observed_at__gte=since)
+            .order_by("observed_at")
+            .values_list("counter", "observed_at", "value")
+        ):
+            series[counter].append((observed_at, value))
+        labels = dict(CounterType.choices)
+        latest = [
+            {"counter": labels.get(key, key), "value": values[-1][1], "at": values[-1][0]}
+            for key, values in sorted(series.items())
+        ]
+        chart = line_chart(
+            dict(series), labels={k: str(v) for k, v in labels.items()}, title=_("Usage counters")
+        )
+        return {"counter_chart": chart, "counter_latest": latest, "counter_labels": labels}
+
+    def tab_diagnostics(self, device):
+        return {
+            "attempts": list(device.poll_attempts.all()[:20]),
+            "status_changes": list(device.status_history.all()[:20]),
+        }
+
+    def tab_incidents(self, device):
+        return {"tickets": list(device.tickets.select_related("requester").order_by("-occurred_at")[:100])}
+
+
+class PrinterActionView(LoginRequiredMixin, View):
+    """Runs one action of the menu on the selected printers, with a result per device."""
+
+    def post(self, request):
+        back = safe_next(request, reverse("printers:printer_list"))
+        form = PrinterActionForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect(back)
+        key = form.cleaned_data["action"]
+        action = ACTIONS[key]
+        if action.permission and not request.user.has_perm(action.permission):
+            return render(
+                request,
+                "printers/action_refused.html",
+                {"action": action, "back": back},
+                status=403,
+            )
+        ids = list(dict.fromkeys(form.cleaned_data["devices"]))
+        found = {
+            d.pk: d for d in Device.objects.for_user(request.user).filter(pk__in=ids).select_related("state")
+        }
+        unknown = [i for i in ids if i not in found]
+        if unknown:
+            messages.error(
+                request,
+                _("%(count)d selected device(s) could not be found in your fleet: nothing was done to them.")
+                % {"count": len(unknown)},
+            )
+        devices = [found[i] for i in ids if i in found]
+        if not devices:
+            return redirect(back)
+        if action.kind == "flow":
+            return self.open_flow(request, key, action, devices, back)
+        if action.kind == "form":
+            query = urlencode([("devices", d.pk) for d in devices] + [("next", back)])
+            return redirect(f"{reverse(action.url_name)}?{query}")
+        getattr(self, f"do_{key}")(request, devices)
+        return redirect(back)
+
+    def open_flow(self, request, key, action, devices, back):
+        if len(devices) > 1:
+            messages.info(
+                request,
+                _("“%(action)s” works on one device at a time: %(device)s was chosen.")
+                % {"action": action.label, "device": devices[0].serial_number or devices[0]},
+            )
+        device = devices[0]
+        try:
+            if key == "counters":
+                return redirect(reverse(action.url_name, args=[device.pk]) + "?tab=counters")
+            return redirect(f"{reverse(action.url_name)}?{action.query}={device.pk}")
+        except NoReverseMatch:
+            messages.warning(request, _("“%(action)s” is not available yet.") % {"action": action.label})
+            return redirect(back)
+
+    @staticmethod
+    def _name(device) -> str:
+        return device.serial_number or str(device)
+
+    def _contract(self, request, devices, under: bool):
+        for device in devices:
+            changed = services.device_contract_set(device=device, under_contract=under, by=request.user)
+            if under:
+                text = (
+                    _("%(device)s: now under contract.")
+                    if changed
+                    else _("%(device)s: already under contract.")
+                )
+            else:
+                text = (
+                    _("%(device)s: now out of contract.")
+                    if changed
+                    else _("%(device)s: already out of contract.")
+                )
+            messages.success(request, text % {"device": self._name(device)})
+
+    def do_contract_under(self, request, devices):
+        self._contract(request, devices, True)
+
+    def do_contract_out(self, request, devices):
+        self._contract(request, devices, False)
+
+    def do_refresh(self, request, devices):
+        result = services.device_status_refresh_request(devices=devices, by=request.user)
+        for device in devices:
+            messages.info(
+                request,
+                _("%(device)s: status requested; the grid shows it as pending until the device answers.")
+                % {"device": self._name(device)},
+            )
+        return result
+
+    def _device_command(self, request, devices, service):
+        for device in devices:
+            ok, text = service(device=device, by=request.user)
+            (messages.success if ok else messages.error)(request, f"{self._name(device)}: {text}")
+
+    def do_reset(self, request, devices):
+        self._device_command(request, devices, services.device_reset)
+
+    def do_test_page(self, request, devices):
+        self._device_command(request, devices, services.device_test_page_print)
+
+
+class PrinterLocationView(LoginRequiredMixin, View):
+    """Update location of the selected printers (fleet managers)."""
+
+    template_name = "printers/printer_location.html"
+    permission = "accounts.update_location"
+
+    def devices(self, request):
+        raw = request.POST.getlist("devices") or request.GET.getlist("devices")
+        ids = [int(v) for v in raw if v.isdigit()]
+        return list(Device.objects.for_user(request.user).filter(pk__in=ids).select_related("model"))
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not request.user.has_perm(self.permission):
+            return render(
+                request,
+                "printers/action_refused.html",
+                {"action": ACTIONS["location"], "back": reverse("printers:printer_list")},
+                status=403,
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        devices = self.devices(request)
+        if not devices:
+            messages.error(request, _("Select at least one printer in the grid."))
+            return redirect("printers:printer_list")
+        initial = {"location": devices[0].device_location} if len(devices) == 1 else {}
+        return self.render(request, LocationForm(initial=initial), devices)
+
+    def post(self, request):
+        devices = self.devices(request)
+        if not devices:
+            messages.error(request, _("Select at least one printer in the grid."))
+            return redirect("printers:printer_list")
+        form = LocationForm(request.POST)
+        if not form.is_valid():
+            return self.render(request, form, devices)
+        for device in devices:
+            ok, text = services.device_location_update(
+                device=device, location=form.cleaned_data["location"], by=request.user
+            )
+            (messages.success if ok else messages.warning)(
+                request, f"{device.serial_number or device}: {text}"
+            )
+        return redirect(safe_next(request, reverse("printers:printer_list")))
+
+    def render(self, request, form, devices):
+        return render(
+            request,
+            self.template_name,
+            {"form": form, "devices": devices, "next": safe_next(request, reverse("printers:printer_list"))},
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
 from accounts import roles
 from accounts.models import Account, Site, User
@@ -94,19 +95,22 @@ def helpdesk(db):
 
 
 @pytest.fixture
-def manager_client(client, manager):
+def manager_client(manager):
+    client = Client()
     client.force_login(manager)
     return client
 
 
 @pytest.fixture
-def user_client(client, plain_user):
+def user_client(plain_user):
+    client = Client()
     client.force_login(plain_user)
     return client
 
 
 @pytest.fixture
-def outsider_client(client, outsider):
+def outsider_client(outsider):
+    client = Client()
     client.force_login(outsider)
     return client
 

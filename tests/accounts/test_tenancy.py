@@ -23,7 +23,7 @@ class SiteRestricted(TenantScopedMixin, DetailView):
 urlpatterns = [
     path("site/<int:pk>/", SiteDetail.as_view()),
     path("site/<int:pk>/restricted/", SiteRestricted.as_view()),
-    path("accounts/", include("accounts.urls")),
+    path("", include("fmp.urls")),
 ]
 
 

@@ -23,6 +23,21 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         password = os.environ.get("FMP_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
         world = demo_world_build(password=password)
+        if options["devices"] > 0:
+            from printers.demo import demo_fleet_build
+
+            pursuit, other = world["accounts"][1], world["accounts"][2]
+            xps, other_site = world["sites"]
+            created = demo_fleet_build(account=pursuit, site=xps, count=options["devices"], seed=1)
+            created += demo_fleet_build(
+                account=other,
+                site=other_site,
+                count=max(3, options["devices"] // 10),
+                seed=2,
+                serial_prefix="O",
+                first_port=30000,
+            )
+            self.stdout.write(f"Demo fleet: {created} new device(s).")
         self.stdout.write(self.style.SUCCESS("Demo world ready."))
         self.stdout.write(f"Accounts: {', '.join(a.full_name for a in world['accounts'])}")
         self.stdout.write("Users (password for new users: %s):" % password)

@@ -1,0 +1,268 @@
+"""A realistic demo fleet with months of history, built in bulk (fast enough for 10,000 devices).
+
+Deterministic (seeded) and idempotent: devices are keyed by serial number, and a device
+that exists already is left alone. Every demo device answers on 127.0.0.1 (one port per
+device), so that the simulated SNMP fleet can serve it and nothing else is ever polled.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from printers.models import (
+    CounterSample,
+    Device,
+    DeviceModel,
+    DeviceState,
+    Manufacturer,
+    StatusObservation,
+    Supply,
+    SupplyLevelSample,
+)
+from printers.observation import supply_percent
+
+# (manufacturer, model, colour, features, pages per minute)
+CATALOGUE = [
+    ("Xerox", "ColorQube 9203", True, {"duplex", "fax", "scan", "copy", "staple", "a3"}, 38),
+    ("Xerox", "ColorQube 9303", True, {"duplex", "fax", "scan", "copy", "staple", "a3"}, 55),
+    ("Xerox", "WorkCentre 5665", False, {"duplex", "fax", "scan", "copy", "staple", "a3"}, 65),
+    ("Xerox", "WorkCentre 5675", False, {"duplex", "fax", "scan", "copy", "staple", "a3"}, 75),
+    ("Xerox", "WorkCentre 5755", False, {"duplex", "scan", "copy", "staple", "a3"}, 55),
+    ("Xerox", "Phaser 8500N", True, {"duplex"}, 30),
+    ("Xerox", "WorkCentre Pro 165", False, {"duplex", "fax", "scan", "copy", "a3"}, 65),
+    ("Xerox", "WorkCentre Pro 175", False, {"duplex", "fax", "scan", "copy", "a3"}, 75),
+    ("Xerox", "WorkCentre 3550", False, {"duplex", "fax", "scan", "copy"}, 33),
+    ("HP", "LaserJet Enterprise M607", False, {"duplex"}, 52),
+    ("HP", "Color LaserJet Enterprise M553", True, {"duplex"}, 38),
+    ("Canon", "imageRUNNER ADVANCE C5535i", True, {"duplex", "fax", "scan", "copy", "staple", "a3"}, 35),
+    ("Brother", "HL-L8360CDW", True, {"duplex"}, 31),
+    ("Kyocera", "ECOSYS M3655idn", False, {"duplex", "fax", "scan", "copy"}, 55),
+    ("Lexmark", "MS821dn", False, {"duplex"}, 52),
+]
+# Weights: the guide's Xerox fleet dominates.
+WEIGHTS = [8, 5, 6, 5, 4, 3, 4, 4, 5, 3, 3, 2, 2, 2, 2]
+
+COLOURS = ["black", "cyan", "magenta", "yellow"]
+WARNING_SETS = [
+    ["noPaper", "inputTrayEmpty", "serviceRequested"],
+    ["noPaper", "inputTrayEmpty"],
+    ["inputTrayEmpty", "serviceRequested"],
+    ["lowToner"],
+    ["lowPaper"],
+    ["outputNearFull"],
+    ["overduePreventMaint"],
+]
+ERROR_SETS = [["jammed"], ["doorOpen"], ["noToner", "serviceRequested"], ["offline"], ["markerSupplyMissing"]]
+FIRST_PORT = 20000
+
+
+def catalogue_ensure() -> list[DeviceModel]:
+    models = []
+    for maker, name, colour, features, ppm in CATALOGUE:
+        manufacturer, _ = Manufacturer.objects.get_or_create(name=maker)
+        model, _ = DeviceModel.objects.get_or_create(
+            manufacturer=manufacturer,
+            name=name,
+            defaults={
+                "is_colour": colour,
+                "pages_per_minute": ppm,
+                **dict.fromkeys(features, True),
+            },
+        )
+        models.append(model)
+    return models
+
+
+def _supplies_for(model: DeviceModel) -> list[tuple[int, str, str, str, int]]:
+    """(index, description, type, colour, max capacity)."""
+    rows = []
+    index = 1
+    colours = COLOURS if model.is_colour else ["black"]
+    for colour in colours:
+        rows.append((index, f"{colour.capitalize()} Toner Cartridge", "toner", colour, 100))
+        index += 1
+    rows.append((index, "Drum Cartridge", "drum", "", 100))
+    rows.append((index + 1, "Fuser Assembly", "fuser", "", 100))
+    rows.append((index + 2, "Waste Toner Container", "waste", "", 100))
+    return rows
+
+
+@transaction.atomic
+def demo_fleet_build(
+    *,
+    account,
+    site,
+    count: int,
+    seed: int = 1,
+    history_days: int = 120,
+    sample_every_days: int = 7,
+    serial_prefix: str = "",
+    first_port: int = FIRST_PORT,
+    now: datetime | None = None,
+) -> int:
+    """Create up to ``count`` demo devices for ``account``; returns how many were created."""
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    models = catalogue_ensure()
+    serials = [f"{serial_prefix}{rng.randrange(10**8, 10**9)}{i:04d}" for i in range(count)]
+    existing = set(
+        Device.objects.filter(account=account, serial_number__in=serials).values_list(
+            "serial_number", flat=True
+        )
+    )
+    plan = []
+    for i, serial in enumerate(serials):
+        model = rng.choices(models, weights=WEIGHTS)[0]
+        if serial in existing:
+            continue
+        plan.append((i, serial, model))
+    if not plan:
+        return 0
+
+    devices = []
+    for i, serial, model in plan:
+        discovered = now - timedelta(
+            days=rng.randint(history_days, history_days + 900), minutes=rng.randint(0, 1440)
+        )
+        devices.append(
+            Device(
+                account=account,
+                site=site,
+                model=model,
+                serial_number=serial,
+                asset_number=f"{rng.randrange(16**8):08X}",
+                ip_address="127.0.0.1",
+                snmp_port=first_port + i,
+                system_name=f"{site.city[:3].upper() if site and site.city else 'PRN'}-{rng.randint(1, 99)}L-{serial[-4:]}",
+                printer_location=f"{site.building or '1'}/{rng.randint(0, 5)}/{site.city}/{site.state}/{site.country}"
+                if site
+                else "",
+                under_contract=rng.random() < 0.85,
+                discovered_at=discovered,
+                newly_discovered=rng.random() < 0.08,
+                supplies_on_hold=rng.random() < 0.04,
+                notifications_enabled=rng.random() < 0.5,
+                managed_by_snmp=rng.random() < 0.9,
+            )
+        )
+    Device.objects.bulk_create(devices, batch_size=2000)
+    devices = list(
+        Device.objects.filter(account=account, serial_number__in=[p[1] for p in plan]).select_related("model")
+    )
+    for device in devices:
+        if device.supplies_on_hold:
+            device.supplies_hold_reason = "Contract renewal pending"
+    Device.objects.bulk_update([d for d in devices if d.supplies_on_hold], ["supplies_hold_reason"])
+
+    states, observations, supplies, counter_samples = [], [], [], []
+    supply_history: list[tuple[Supply, list[tuple[datetime, int]]]] = []
+    sample_times = [now - timedelta(days=d) for d in range(history_days, -1, -sample_every_days)]
+    for device in devices:
+        roll = rng.random()
+        if roll < 0.55:
+            overall, conditions = "ok", []
+        elif roll < 0.82:
+            overall, conditions = "warning", rng.choice(WARNING_SETS)
+        elif roll < 0.93:
+            overall, conditions = "error", rng.choice(ERROR_SETS)
+        else:
+            overall, conditions = "other", []
+        reachable = not (overall == "other" and rng.random() < 0.6)
+        daily = rng.randint(20, 900)
+        colour_share = rng.uniform(0.1, 0.5) if device.model.is_colour else 0.0
+        start_total = rng.randint(10_000, 1_400_000)
+        levels = {}
+        for index, description, kind, colour, capacity in _supplies_for(device.model):
+            level = rng.randint(1, 100) if rng.random() > 0.05 else rng.choice([-2, -3])
+            supply = Supply(
+                device=device,
+                index=index,
+                description=description,
+                type=kind,
+                colour=colour,
+                level=level,
+                max_capacity=capacity,
+                percent=supply_percent(level, capacity),
+                updated_at=sample_times[-1],
+            )
+            supplies.append(supply)
+            if kind == "toner":
+                levels[colour] = supply.percent
+            history = []
+            current = rng.randint(40, 100)
+            for moment in sample_times:
+                history.append((moment, current))
+                current -= rng.randint(0, 9)
+                if current < 3:
+                    current = 100  # a cartridge replacement
+            supply_history.append((supply, history))
+        total = start_total
+        for moment in sample_times:
+            total += daily * sample_every_days + rng.randint(0, daily)
+            colour_pages = int(total * colour_share)
+            counter_samples.append(
+                CounterSample(device=device, counter="total", observed_at=moment, value=total)
+            )
+            counter_samples.append(
+                CounterSample(device=device, counter="black", observed_at=moment, value=total - colour_pages)
+            )
+            if device.model.is_colour:
+                counter_samples.append(
+                    CounterSample(device=device, counter="colour", observed_at=moment, value=colour_pages)
+                )
+        status_at = now - timedelta(hours=rng.randint(1, 20), minutes=rng.randint(0, 59))
+        uptime = rng.randint(3600, 90 * 86400)
+        states.append(
+            DeviceState(
+                device=device,
+                overall=overall,
+                conditions=conditions,
+                device_status={"ok": 2, "warning": 3, "error": 5}.get(overall, 1),
+                printer_status=3 if overall != "error" else 1,
+                uptime_seconds=uptime,
+                scanner_state="ready" if device.model.scan else "",
+                reachable=reachable,
+                status_at=status_at,
+                last_attempt_at=status_at if reachable else now - timedelta(minutes=rng.randint(5, 50)),
+                last_error="" if reachable else "No SNMP response received before timeout",
+                level_black=levels.get("black"),
+                level_cyan=levels.get("cyan"),
+                level_magenta=levels.get("magenta"),
+                level_yellow=levels.get("yellow"),
+                colours_present=[c for c in COLOURS if c in levels],
+                total_pages=total,
+            )
+        )
+        observations.append(
+            StatusObservation(
+                device=device,
+                observed_at=status_at - timedelta(days=rng.randint(1, 30)),
+                overall="ok",
+                conditions=[],
+                reachable=True,
+            )
+        )
+        observations.append(
+            StatusObservation(
+                device=device,
+                observed_at=status_at,
+                overall=overall,
+                conditions=conditions,
+                reachable=reachable,
+            )
+        )
+    DeviceState.objects.bulk_create(states, batch_size=2000)
+    StatusObservation.objects.bulk_create(observations, batch_size=5000)
+    Supply.objects.bulk_create(supplies, batch_size=5000)
+    CounterSample.objects.bulk_create(counter_samples, batch_size=10000)
+    samples = [
+        SupplyLevelSample(supply=supply, observed_at=moment, level=value, max_capacity=100, percent=value)
+        for supply, history in supply_history
+        for moment, value in history
+    ]
+    SupplyLevelSample.objects.bulk_create(samples, batch_size=10000)
+    return len(devices)

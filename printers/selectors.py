@@ -1,0 +1,53 @@
+"""Permission-aware reads of the fleet."""
+
+from __future__ import annotations
+
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+
+from printers.models import Device
+from tickets.choices import TicketState
+from tickets.models import Ticket
+
+STATE_RANK = Case(
+    When(state__overall="error", then=Value(3)),
+    When(state__overall="warning", then=Value(2)),
+    When(state__overall="other", then=Value(1)),
+    When(state__overall="ok", then=Value(0)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
+
+
+def incident_state_subquery():
+    """State of the device's most relevant ticket: an open one first, then the newest."""
+    tickets = (
+        Ticket.objects.filter(device=OuterRef("pk"))
+        .annotate(closed=Case(When(state=TicketState.DONE, then=Value(1)), default=Value(0)))
+        .order_by("closed", "-occurred_at")
+        .values("state")[:1]
+    )
+    return Subquery(tickets)
+
+
+def device_grid_annotate(queryset: QuerySet[Device]) -> QuerySet[Device]:
+    """What each grid row shows, joined in one query (no per-row queries)."""
+    return queryset.select_related("model__manufacturer", "state", "site", "account").annotate(
+        state_rank=STATE_RANK, incident_state=incident_state_subquery()
+    )
+
+
+def device_grid_queryset(user) -> QuerySet[Device]:
+    return device_grid_annotate(Device.objects.for_user(user))
+
+
+def fleet_summary(user) -> dict:
+    """Counts by printer state for the home pane."""
+    qs = Device.objects.for_user(user)
+    return qs.aggregate(
+        total=Count("pk"),
+        error=Count("pk", filter=Q(state__overall="error")),
+        warning=Count("pk", filter=Q(state__overall="warning")),
+        ok=Count("pk", filter=Q(state__overall="ok")),
+        other=Count("pk", filter=Q(state__overall="other") | Q(state__isnull=True)),
+        new=Count("pk", filter=Q(newly_discovered=True)),
+    )

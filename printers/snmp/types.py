@@ -1,0 +1,91 @@
+"""Plain, typed SNMP results: what the rest of FMP sees instead of pysnmp objects."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+Oid = tuple[int, ...]
+
+
+class Special(enum.Enum):
+    """SNMPv2 exception values and NULL."""
+
+    NULL = "null"
+    NO_SUCH_OBJECT = "noSuchObject"
+    NO_SUCH_INSTANCE = "noSuchInstance"
+    END_OF_MIB_VIEW = "endOfMibView"
+
+
+# int (INTEGER, Counter32/64, Gauge32, TimeTicks), bytes (OCTET STRING, Opaque),
+# str (OBJECT IDENTIFIER in dotted form, IpAddress) or a Special.
+Value = int | bytes | str | Special
+
+
+@dataclass(frozen=True, slots=True)
+class VarBind:
+    oid: Oid
+    value: Value
+
+
+@dataclass(frozen=True)
+class SnmpTarget:
+    """Where and how to reach one agent."""
+
+    host: str
+    port: int = 161
+    version: str = "2c"  # "1", "2c" or "3"
+    community: str = "public"
+    v3_user: str = ""
+    v3_auth_protocol: str = ""  # MD5, SHA, SHA224, SHA256, SHA384, SHA512
+    v3_auth_key: str = ""
+    v3_priv_protocol: str = ""  # DES, 3DES, AES, AES192, AES256
+    v3_priv_key: str = ""
+    timeout: float = 2.0
+    retries: int = 1
+
+
+class SnmpError(Exception):
+    """The agent could not be asked, or answered with an error."""
+
+
+class SnmpTimeout(SnmpError):
+    """No answer within timeout × (retries + 1)."""
+
+
+class SnmpResponseError(SnmpError):
+    """The agent answered with an error status (tooBig, noSuchName, genErr...)."""
+
+    NAMES = {
+        1: "tooBig",
+        2: "noSuchName",
+        3: "badValue",
+        4: "readOnly",
+        5: "genErr",
+        6: "noAccess",
+        7: "wrongType",
+        8: "wrongLength",
+        9: "wrongEncoding",
+        10: "wrongValue",
+        11: "noCreation",
+        12: "inconsistentValue",
+        13: "resourceUnavailable",
+        14: "commitFailed",
+        15: "undoFailed",
+        16: "authorizationError",
+        17: "notWritable",
+        18: "inconsistentName",
+    }
+
+    def __init__(self, status: int, index: int = 0):
+        self.status = int(status)
+        self.index = int(index)
+        super().__init__(f"{self.NAMES.get(self.status, f'error {self.status}')} (index {self.index})")
+
+
+def parse_oid(text: str) -> Oid:
+    return tuple(int(part) for part in text.strip().strip(".").split(".") if part != "")
+
+
+def oid_str(oid: Oid) -> str:
+    return ".".join(str(part) for part in oid)

@@ -1,0 +1,198 @@
+import csv
+import io
+
+import pytest
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fleet(account, site, other_account):
+    mono = factories.device_model("WorkCentre 5665", colour=False)
+    colour = factories.device_model("ColorQube 9203")
+    devices = {
+        "error": factories.device(
+            account,
+            site,
+            serial="ERR001",
+            model=colour,
+            state="error",
+            conditions=["jammed"],
+            levels={"black": 10, "cyan": 50, "magenta": 60, "yellow": -3},
+            total=5000,
+            printer_location="111/1/Webster",
+            ip_address="192.0.2.10",
+        ),
+        "warning": factories.device(
+            account,
+            site,
+            serial="WRN001",
+            model=mono,
+            state="warning",
+            conditions=["noPaper", "inputTrayEmpty", "serviceRequested"],
+            levels={"black": 80},
+            total=288145,
+        ),
+        "ok": factories.device(
+            account, site, serial="OK0001", model=mono, state="ok", levels={"black": 55}, total=100
+        ),
+        "out": factories.device(
+            account, site, serial="OUT001", model=mono, state="ok", under_contract=False, total=7
+        ),
+        "new": factories.device(account, site, serial="NEW001", model=colour, newly_discovered=True),
+    }
+    devices["foreign"] = factories.device(other_account, serial="FOREIGN1", state="error", model=colour)
+    return devices
+
+
+def serials(response) -> list[str]:
+    table = response.context["table"]
+    return [row.record.serial_number for row in table.paginated_rows]
+
+
+def test_grid_shows_the_users_fleet_only_with_the_account_name(user_client, fleet):
+    response = user_client.get("/printers/")
+    assert response.status_code == 200
+    assert set(serials(response)) == {"ERR001", "WRN001", "OK0001", "OUT001", "NEW001"}
+    body = response.content.decode()
+    assert "ABC Cars / ABC London Pursuit" in body
+    assert "FOREIGN1" not in body
+
+
+def test_default_order_puts_errors_first(user_client, fleet):
+    assert serials(user_client.get("/printers/"))[0] == "ERR001"
+
+
+def test_incident_summary_and_levels_as_in_the_guide(user_client, fleet):
+    body = user_client.get("/printers/").content.decode()
+    assert "Fin de papier, Bac d’entrée vide, Intervention requise" in body
+    assert "288 145" in body or "288\u202f145" in body or "288\xa0145" in body
+    # A mono device shows "-" for cyan/magenta/yellow; an unknown level shows "?".
+    assert 'title="10 %"' in body and "?" in body
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("contract=under", {"ERR001", "WRN001", "OK0001", "NEW001"}),
+        ("contract=out", {"OUT001"}),
+        ("contract=", {"ERR001", "WRN001", "OK0001", "OUT001", "NEW001"}),
+        ("new=on", {"NEW001"}),
+        ("state=error", {"ERR001"}),
+        ("state=warning", {"WRN001"}),
+        ("state=ok", {"OK0001", "OUT001"}),
+        ("state=other", {"NEW001"}),
+        ("state=error&state=warning", {"ERR001", "WRN001"}),
+        ("q=err0", {"ERR001"}),
+        ("q=workcentre", {"WRN001", "OK0001", "OUT001"}),
+        ("q=webster", {"ERR001"}),
+        ("q=192.0.2.10", {"ERR001"}),
+        ("q=FOREIGN", set()),
+    ],
+)
+def test_each_filter(user_client, fleet, query, expected):
+    assert set(serials(user_client.get(f"/printers/?{query}"))) == expected
+
+
+def test_incident_filter_follows_tickets(user_client, fleet, account):
+    factories.ticket(account, fleet["error"], state="new")
+    factories.ticket(account, fleet["warning"], state="in_progress")
+    factories.ticket(account, fleet["ok"], state="done")
+    assert set(serials(user_client.get("/printers/?incident=new"))) == {"ERR001"}
+    assert set(serials(user_client.get("/printers/?incident=in_progress"))) == {"WRN001"}
+    assert set(serials(user_client.get("/printers/?incident=done"))) == {"OK0001"}
+    assert set(serials(user_client.get("/printers/?incident=none"))) == {"OUT001", "NEW001"}
+
+
+def test_an_open_ticket_wins_over_a_closed_one(user_client, fleet, account):
+    factories.ticket(
+        account,
+        fleet["ok"],
+        state="in_progress",
+        occurred_at=factories.timezone.now() - factories.timezone.timedelta(days=3),
+    )
+    factories.ticket(account, fleet["ok"], state="done")
+    assert set(serials(user_client.get("/printers/?incident=in_progress"))) == {"OK0001"}
+
+
+def test_invalid_filter_values_are_reported_not_crashing(user_client, fleet):
+    response = user_client.get("/printers/?state=melting&contract=maybe")
+    assert response.status_code == 200
+    assert "Sélectionnez un choix valide" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("sort", "first"),
+    [
+        ("total_pages", "OUT001"),
+        ("-total_pages", "WRN001"),
+        ("black", "ERR001"),
+        ("-black", "WRN001"),
+        ("serial_number", "ERR001"),
+        ("-serial_number", "WRN001"),
+        ("state", "OK0001"),
+    ],
+)
+def test_sorting(user_client, fleet, sort, first):
+    assert serials(user_client.get(f"/printers/?sort={sort}"))[0] == first
+
+
+def test_unknown_sort_column_is_ignored(user_client, fleet):
+    assert user_client.get("/printers/?sort=account__users__password").status_code == 200
+
+
+def test_paging(user_client, account, site):
+    model = factories.device_model("WorkCentre 3550", colour=False)
+    for i in range(55):
+        factories.device(account, site, serial=f"P{i:04d}", model=model, state="ok")
+    first = user_client.get("/printers/")
+    second = user_client.get("/printers/?page=2")
+    assert len(serials(first)) == 50 and len(serials(second)) == 5
+    assert not set(serials(first)) & set(serials(second))
+
+
+def test_csv_export_follows_the_filters(user_client, fleet):
+    response = user_client.get("/printers/?state=error&state=warning&export=csv")
+    assert response["Content-Type"].startswith("text/csv")
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
+    assert rows[0][:4] == ["État", "Incident", "Modèle", "Numéro de série"]
+    assert {r[3] for r in rows[1:]} == {"ERR001", "WRN001"}
+    err = next(r for r in rows if r[3] == "ERR001")
+    assert err[4:8] == ["10", "50", "60", ""]  # -3 "some remaining" is not a number
+    wrn = next(r for r in rows if r[3] == "WRN001")
+    assert wrn[5:8] == ["-", "-", "-"]
+
+
+def test_csv_export_neutralises_formulas(user_client, account, site):
+    factories.device(account, site, serial='=HYPERLINK("http://x")', state="ok", printer_location="@SUM(A1)")
+    content = b"".join(user_client.get("/printers/?export=csv").streaming_content).decode("utf-8-sig")
+    assert "'=HYPERLINK" in content and "'@SUM(A1)" in content
+
+
+def test_outsider_sees_none_of_the_fleet(outsider_client, fleet):
+    assert set(serials(outsider_client.get("/printers/"))) == {"FOREIGN1"}
+
+
+def test_empty_fleet_says_so(user_client):
+    assert "Aucune imprimante n’est encore surveillée" in user_client.get("/printers/").content.decode()
+
+
+def test_data_age_is_visible(user_client, fleet):
+    assert "il y a 3 h" in user_client.get("/printers/").content.decode()
+
+
+def test_grid_query_count_does_not_grow_with_the_fleet(
+    user_client, account, site, django_assert_max_num_queries
+):
+    model = factories.device_model()
+    for i in range(60):
+        dev = factories.device(
+            account, site, serial=f"Q{i:04d}", model=model, state="warning", levels={"black": 5}
+        )
+        factories.ticket(account, dev)
+    with django_assert_max_num_queries(12):
+        response = user_client.get("/printers/?state=warning&incident=new&sort=-black")
+    assert len(serials(response)) == 50
