@@ -220,3 +220,33 @@ WHITENOISE_AUTOREFRESH = not env_bool("FMP_PRODUCTION", False)
 # --- Monitoring -----------------------------------------------------------------------
 # History keeps every change plus one sample per device and value at least this often.
 FMP_HISTORY_SAMPLE_HOURS = env_int("FMP_HISTORY_SAMPLE_HOURS", 24, minimum=1)
+# A device is shown "not answering" after this many failed polls in a row (debounce).
+FMP_UNREACHABLE_AFTER = env_int("FMP_UNREACHABLE_AFTER", 2, minimum=1)
+FMP_POLL_BACKOFF_MAX_MINUTES = env_int("FMP_POLL_BACKOFF_MAX_MINUTES", 240, minimum=1)
+FMP_POLL_ATTEMPT_RETENTION_DAYS = env_int("FMP_POLL_ATTEMPT_RETENTION_DAYS", 14, minimum=1)
+FMP_SNMP_TIMEOUT = float(env_int("FMP_SNMP_TIMEOUT_MS", 2000, minimum=100)) / 1000
+FMP_SNMP_RETRIES = env_int("FMP_SNMP_RETRIES", 1, minimum=0)
+FMP_POLL_CONCURRENCY = env_int("FMP_POLL_CONCURRENCY", 100, minimum=1)
+FMP_POLL_BATCH = env_int("FMP_POLL_BATCH", 500, minimum=1)
+FMP_POLL_DEVICE_BUDGET = float(env_int("FMP_POLL_DEVICE_BUDGET_SECONDS", 15, minimum=1))
+FMP_POLL_CLAIM_SECONDS = env_int("FMP_POLL_CLAIM_SECONDS", 300, minimum=30)
+FMP_POLL_RUN_MAX_MINUTES = env_int("FMP_POLL_RUN_MAX_MINUTES", 120, minimum=1)
+FMP_FLEET_POLL_MINUTES = env_int("FMP_FLEET_POLL_MINUTES", 60, minimum=1)
+FMP_DISCOVERY_HOUR = env_int("FMP_DISCOVERY_HOUR", 3, minimum=0)
+
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    "fleet-poll": {"task": "printers.tasks.fleet_poll", "schedule": FMP_FLEET_POLL_MINUTES * 60},
+    "discovery": {
+        "task": "printers.tasks.discovery_sweep",
+        "schedule": crontab(hour=FMP_DISCOVERY_HOUR, minute=15),
+    },
+    "poll-attempts-prune": {
+        "task": "printers.tasks.poll_attempts_prune",
+        "schedule": crontab(hour=4, minute=40),
+    },
+}
+FMP_DISCOVERY_TIMEOUT = float(env_int("FMP_DISCOVERY_TIMEOUT_MS", 1000, minimum=100)) / 1000
+# The simulated fleet of the demo (manage.py simfleet) answers on 127.0.0.1 at this port.
+FMP_SIM_PORT = env_int("FMP_SIM_PORT", 16161, minimum=1024)

@@ -1,8 +1,9 @@
 """A realistic demo fleet with months of history, built in bulk (fast enough for 10,000 devices).
 
 Deterministic (seeded) and idempotent: devices are keyed by serial number, and a device
-that exists already is left alone. Every demo device answers on 127.0.0.1 (one port per
-device), so that the simulated SNMP fleet can serve it and nothing else is ever polled.
+that exists already is left alone. Every demo device answers on 127.0.0.1 at the simulated
+fleet's port with its own community (``manage.py simfleet`` serves them), so nothing
+else is ever polled.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -57,7 +59,6 @@ WARNING_SETS = [
     ["overduePreventMaint"],
 ]
 ERROR_SETS = [["jammed"], ["doorOpen"], ["noToner", "serviceRequested"], ["offline"], ["markerSupplyMissing"]]
-FIRST_PORT = 20000
 
 
 def catalogue_ensure() -> list[DeviceModel]:
@@ -101,11 +102,12 @@ def demo_fleet_build(
     history_days: int = 120,
     sample_every_days: int = 7,
     serial_prefix: str = "",
-    first_port: int = FIRST_PORT,
+    sim_port: int | None = None,
     now: datetime | None = None,
 ) -> int:
     """Create up to ``count`` demo devices for ``account``; returns how many were created."""
     rng = random.Random(seed)
+    sim_port = sim_port or settings.FMP_SIM_PORT
     now = now or timezone.now()
     models = catalogue_ensure()
     serials = [f"{serial_prefix}{rng.randrange(10**8, 10**9)}{i:04d}" for i in range(count)]
@@ -124,7 +126,7 @@ def demo_fleet_build(
         return 0
 
     devices = []
-    for i, serial, model in plan:
+    for _i, serial, model in plan:
         discovered = now - timedelta(
             days=rng.randint(history_days, history_days + 900), minutes=rng.randint(0, 1440)
         )
@@ -136,7 +138,8 @@ def demo_fleet_build(
                 serial_number=serial,
                 asset_number=f"{rng.randrange(16**8):08X}",
                 ip_address="127.0.0.1",
-                snmp_port=first_port + i,
+                snmp_port=sim_port,
+                snmp_community=f"fmp-{serial}",
                 system_name=f"{site.city[:3].upper() if site and site.city else 'PRN'}-{rng.randint(1, 99)}L-{serial[-4:]}",
                 printer_location=f"{site.building or '1'}/{rng.randint(0, 5)}/{site.city}/{site.state}/{site.country}"
                 if site

@@ -116,6 +116,8 @@ class Device(models.Model):
     snmp_v3_priv_protocol = models.CharField(_("SNMPv3 privacy protocol"), max_length=10, blank=True)
     snmp_v3_priv_key = models.CharField(_("SNMPv3 privacy key"), max_length=200, blank=True)
     refresh_requested_at = models.DateTimeField(_("status refresh requested"), null=True, blank=True)
+    poll_claimed_until = models.DateTimeField(_("being polled until"), null=True, blank=True)
+    poll_claim_token = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = TenantManager()
@@ -174,6 +176,11 @@ class DeviceState(models.Model):
     level_yellow = models.SmallIntegerField(null=True, blank=True)
     colours_present = models.JSONField(default=list, blank=True)
     total_pages = models.BigIntegerField(_("total page count"), null=True, blank=True, db_index=True)
+    # Bookkeeping of the history writer, so that a poll never has to scan history.
+    status_sampled_at = models.DateTimeField(null=True, blank=True)
+    counters_last = models.JSONField(default=dict, blank=True)
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failed polls"), default=0)
+    backoff_until = models.DateTimeField(_("next poll not before"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("device state")
@@ -222,6 +229,7 @@ class Supply(models.Model):
     max_capacity = models.IntegerField(_("max capacity"), null=True, blank=True)
     percent = models.SmallIntegerField(_("percent"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), null=True, blank=True)
+    sampled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("supply")
@@ -281,9 +289,7 @@ class CounterSample(models.Model):
 
 
 class PollAttempt(models.Model):
-    """One status attempt on a device (Remote diagnostics tab). Only the latest few are kept."""
-
-    KEEP = 50
+    """One status attempt on a device (Remote diagnostics tab); pruned after a retention period."""
 
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="poll_attempts")
     started_at = models.DateTimeField(_("started"))
@@ -322,3 +328,104 @@ class DeviceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.device_id})"
+
+
+class PollRun(models.Model):
+    """One run of the poller (fleet poll, status refresh or discovery), for the help desk."""
+
+    KINDS = [("fleet", _("Fleet poll")), ("refresh", _("Status refresh")), ("discovery", _("Discovery"))]
+
+    kind = models.CharField(_("kind"), max_length=20, choices=KINDS)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    devices = models.PositiveIntegerField(_("devices"), default=0)
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped (claimed or backed off)"), default=0)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("poll run")
+        verbose_name_plural = _("poll runs")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at else None
+
+
+class DeviceCondition(models.Model):
+    """An error or warning condition of a device, from when it was raised until it cleared.
+
+    At most one open condition per device and code: the database guarantees it.
+    """
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="conditions")
+    code = models.CharField(_("condition"), max_length=40)
+    severity = models.CharField(_("severity"), max_length=10, choices=PrinterState.choices)
+    raised_at = models.DateTimeField(_("raised"))
+    cleared_at = models.DateTimeField(_("cleared"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("device condition")
+        verbose_name_plural = _("device conditions")
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                "device",
+                "code",
+                condition=models.Q(cleared_at__isnull=True),
+                name="condition_one_open_per_code",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.code} ({'open' if self.cleared_at is None else 'cleared'})"
+
+
+class DiscoveryRange(models.Model):
+    """An address range (CIDR) the engine sweeps for printers, for an account and site."""
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="+"
+    )
+    site = models.ForeignKey(Site, verbose_name=_("site"), null=True, blank=True, on_delete=models.SET_NULL)
+    cidr = models.CharField(_("address range (CIDR)"), max_length=50, help_text=_("e.g. 10.1.20.0/24"))
+    snmp_version = models.CharField(
+        _("SNMP version"), max_length=2, choices=SnmpVersion.choices, default="2c"
+    )
+    snmp_port = models.PositiveIntegerField(_("SNMP port"), default=161)
+    snmp_community = models.CharField(_("SNMP community"), max_length=100, default="public")
+    enabled = models.BooleanField(_("enabled"), default=True)
+    last_run_at = models.DateTimeField(_("last sweep"), null=True, blank=True)
+    last_result = models.CharField(_("last result"), max_length=500, blank=True)
+
+    MAX_HOSTS = 4096
+
+    class Meta:
+        verbose_name = _("discovery range")
+        verbose_name_plural = _("discovery ranges")
+        ordering = ["account__name", "cidr"]
+
+    def __str__(self) -> str:
+        return f"{self.cidr} ({self.account})"
+
+    def clean(self):
+        import ipaddress
+
+        from django.core.exceptions import ValidationError
+
+        try:
+            network = ipaddress.ip_network(self.cidr.strip(), strict=False)
+        except ValueError as exc:
+            raise ValidationError({"cidr": _("Enter a network such as 10.1.20.0/24.")}) from exc
+        if network.num_addresses > self.MAX_HOSTS:
+            raise ValidationError(
+                {
+                    "cidr": _("At most %(max)d addresses per range: split larger networks.")
+                    % {"max": self.MAX_HOSTS}
+                }
+            )
+        self.cidr = str(network)

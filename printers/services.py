@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,7 +38,15 @@ def _clip(text: str | None, length: int) -> str:
     return (text or "")[:length]
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class PollOutcome:
+    """One poll result to store: the device, what was found, and when."""
+
+    device: Device
+    observation: DeviceObservation
+    at: datetime
+
+
 def device_record_observation(
     *, device: Device, observation: DeviceObservation, at: datetime | None = None
 ) -> DeviceState:
@@ -50,77 +58,136 @@ def device_record_observation(
     did not answer keeps its last levels and counters: only its reachability and last
     attempt change.
     """
-    at = at or timezone.now()
-    state, _created = DeviceState.objects.select_for_update().get_or_create(device=device)
-    _record_attempt(device, observation, at)
-    if state.last_attempt_at is None or at > state.last_attempt_at:
-        state.last_attempt_at = at
-    if not observation.reachable:
-        if state.reachable:
-            _status_sample(device, at, state, reachable=False)
-        state.reachable = False
-        state.last_error = _clip(observation.error, 500)
-        state.save()
-        return state
-    if state.status_at is not None and at <= state.status_at:
-        # An older or repeated result (a retried task): the newer state stands.
-        state.save(update_fields=["last_attempt_at"])
-        return state
-
-    changed = (
-        not state.reachable
-        or state.overall != observation.overall
-        or list(state.conditions) != list(observation.conditions)
-        or state.device_status != observation.device_status
-        or state.printer_status != observation.printer_status
-        or state.fax_state != observation.fax_state
-        or state.scanner_state != observation.scanner_state
-    )
-    state.reachable = True
-    state.last_error = ""
-    state.overall = observation.overall
-    state.conditions = list(observation.conditions)
-    state.device_status = observation.device_status
-    state.printer_status = observation.printer_status
-    state.uptime_seconds = observation.uptime_seconds
-    state.fax_state = _clip(observation.fax_state, 50)
-    state.scanner_state = _clip(observation.scanner_state, 10)
-    last_sample = device.status_history.values_list("observed_at", flat=True).first()
-    if changed or last_sample is None or at - last_sample >= _sample_interval():
-        _status_sample(device, at, state, reachable=True)
-    state.status_at = at
-
-    _record_supplies(device, observation.supplies, at, state)
-    _record_counters(device, observation.counters, at, state)
-    _record_identity(device, observation)
-    state.save()
-    return state
+    return devices_record_observations(outcomes=[PollOutcome(device, observation, at or timezone.now())])[0]
 
 
-def _record_attempt(device: Device, observation: DeviceObservation, at: datetime) -> None:
-    PollAttempt.objects.bulk_create(
-        [
+@transaction.atomic
+def devices_record_observations(*, outcomes: list[PollOutcome]) -> list[DeviceState]:
+    """The same as :func:`device_record_observation` for many devices, in a fixed number of queries."""
+    if not outcomes:
+        return []
+    ids = [o.device.pk for o in outcomes]
+    DeviceState.objects.bulk_create([DeviceState(device_id=i) for i in ids], ignore_conflicts=True)
+    states = {st.device_id: st for st in DeviceState.objects.select_for_update().filter(device_id__in=ids)}
+    supplies: dict[int, dict[int, Supply]] = defaultdict(dict)
+    for supply in Supply.objects.filter(device_id__in=ids):
+        supplies[supply.device_id][supply.index] = supply
+    writer = _HistoryWriter()
+    for outcome in outcomes:
+        writer.apply(outcome, states[outcome.device.pk], supplies[outcome.device.pk])
+    writer.flush()
+    return [states[o.device.pk] for o in outcomes]
+
+
+class _HistoryWriter:
+    """Collects the rows of a batch of poll results, then writes them in bulk."""
+
+    STATE_FIELDS = [
+        "overall",
+        "conditions",
+        "device_status",
+        "printer_status",
+        "uptime_seconds",
+        "fax_state",
+        "scanner_state",
+        "reachable",
+        "status_at",
+        "last_attempt_at",
+        "last_error",
+        "level_black",
+        "level_cyan",
+        "level_magenta",
+        "level_yellow",
+        "colours_present",
+        "total_pages",
+        "status_sampled_at",
+        "counters_last",
+        "consecutive_failures",
+        "backoff_until",
+    ]
+    SUPPLY_FIELDS = [
+        "description",
+        "type",
+        "colour",
+        "level",
+        "max_capacity",
+        "percent",
+        "updated_at",
+        "sampled_at",
+    ]
+
+    def __init__(self) -> None:
+        self.interval = timedelta(hours=settings.FMP_HISTORY_SAMPLE_HOURS)
+        self.attempts: list[PollAttempt] = []
+        self.status_rows: list[StatusObservation] = []
+        self.new_supplies: list[tuple[Supply, SupplyReading, datetime]] = []
+        self.changed_supplies: list[Supply] = []
+        self.supply_samples: list[SupplyLevelSample] = []
+        self.counter_samples: list[CounterSample] = []
+        self.states: list[DeviceState] = []
+        self.identities: list[Device] = []
+
+    def apply(self, outcome: PollOutcome, state: DeviceState, supplies: dict[int, Supply]) -> None:
+        device, observation, at = outcome.device, outcome.observation, outcome.at
+        self.states.append(state)
+        self.attempts.append(
             PollAttempt(
-                device=device,
+                device_id=device.pk,
                 started_at=at,
                 duration_ms=observation.duration_ms,
                 ok=observation.reachable,
                 error=_clip(observation.error, 500),
                 trigger=_clip(observation.trigger, 20),
             )
-        ],
-        ignore_conflicts=True,
-    )
-    stale = device.poll_attempts.values_list("pk", flat=True)[PollAttempt.KEEP : PollAttempt.KEEP + 100]
-    if stale:
-        PollAttempt.objects.filter(pk__in=list(stale)).delete()
+        )
+        if state.last_attempt_at is None or at > state.last_attempt_at:
+            state.last_attempt_at = at
+        if not observation.reachable:
+            state.consecutive_failures += 1
+            state.backoff_until = at + _backoff(state.consecutive_failures)
+            state.last_error = _clip(observation.error, 500)
+            if state.reachable and state.consecutive_failures >= settings.FMP_UNREACHABLE_AFTER:
+                # Debounced: one lost answer (a printer busy with a jam) is not "unreachable".
+                state.reachable = False
+                self._status_row(device, at, state, reachable=False)
+            return
+        state.consecutive_failures = 0
+        state.backoff_until = None
+        if state.status_at is not None and at <= state.status_at:
+            return  # an older or repeated result (a retried task): the newer state stands
+        changed = (
+            not state.reachable
+            or state.overall != observation.overall
+            or list(state.conditions) != list(observation.conditions)
+            or state.device_status != observation.device_status
+            or state.printer_status != observation.printer_status
+            or state.fax_state != observation.fax_state
+            or state.scanner_state != observation.scanner_state
+        )
+        state.reachable = True
+        state.last_error = ""
+        state.overall = observation.overall
+        state.conditions = list(observation.conditions)
+        state.device_status = observation.device_status
+        state.printer_status = observation.printer_status
+        state.uptime_seconds = observation.uptime_seconds
+        state.fax_state = _clip(observation.fax_state, 50)
+        state.scanner_state = _clip(observation.scanner_state, 10)
+        if changed or self._due(state.status_sampled_at, at):
+            self._status_row(device, at, state, reachable=True)
+        state.status_at = at
+        self._supplies(device, observation.supplies, at, state, supplies)
+        self._counters(device, observation.counters, at, state)
+        self._identity(device, observation)
 
+    def _due(self, last: datetime | None, at: datetime) -> bool:
+        return last is None or at - last >= self.interval
 
-def _status_sample(device: Device, at: datetime, state: DeviceState, *, reachable: bool) -> None:
-    StatusObservation.objects.bulk_create(
-        [
+    def _status_row(self, device: Device, at: datetime, state: DeviceState, *, reachable: bool) -> None:
+        state.status_sampled_at = at
+        self.status_rows.append(
             StatusObservation(
-                device=device,
+                device_id=device.pk,
                 observed_at=at,
                 overall=state.overall,
                 conditions=list(state.conditions),
@@ -131,56 +198,115 @@ def _status_sample(device: Device, at: datetime, state: DeviceState, *, reachabl
                 scanner_state=state.scanner_state,
                 reachable=reachable,
             )
-        ],
-        ignore_conflicts=True,
-    )
+        )
 
-
-def _record_supplies(
-    device: Device, readings: Iterable[SupplyReading], at: datetime, state: DeviceState
-) -> None:
-    readings = list({r.index: r for r in readings}.values())  # duplicate rows: the last wins
-    existing = {s.index: s for s in device.supplies.all()}
-    last_samples = dict(
-        SupplyLevelSample.objects.filter(supply__device=device)
-        .values("supply_id")
-        .annotate(last=Max("observed_at"))
-        .values_list("supply_id", "last")
-    )
-    samples = []
-    for reading in readings:
-        supply = existing.get(reading.index)
-        values = {
-            "description": _clip(reading.description, 255),
-            "type": reading.type,
-            "colour": reading.colour,
-            "level": reading.level,
-            "max_capacity": reading.max_capacity,
-            "percent": reading.percent,
-        }
-        level_changed = True
-        if supply is None:
-            supply = Supply.objects.create(device=device, index=reading.index, updated_at=at, **values)
-        else:
-            level_changed = (supply.level, supply.max_capacity) != (reading.level, reading.max_capacity)
-            dirty = [k for k, v in values.items() if getattr(supply, k) != v]
-            for key in dirty:
-                setattr(supply, key, values[key])
-            supply.updated_at = at
-            supply.save(update_fields=[*dirty, "updated_at"])
-        last = last_samples.get(supply.pk)
-        if level_changed or last is None or at - last >= _sample_interval():
-            samples.append(
-                SupplyLevelSample(
-                    supply=supply,
-                    observed_at=at,
-                    level=reading.level,
-                    max_capacity=reading.max_capacity,
-                    percent=reading.percent,
+    def _supplies(self, device, readings, at, state, existing: dict[int, Supply]) -> None:
+        readings = list({r.index: r for r in readings}.values())  # duplicate rows: the last wins
+        for reading in readings:
+            values = {
+                "description": _clip(reading.description, 255),
+                "type": reading.type,
+                "colour": reading.colour,
+                "level": reading.level,
+                "max_capacity": reading.max_capacity,
+                "percent": reading.percent,
+            }
+            supply = existing.get(reading.index)
+            if supply is None:
+                supply = Supply(
+                    device_id=device.pk, index=reading.index, updated_at=at, sampled_at=at, **values
                 )
+                existing[reading.index] = supply
+                self.new_supplies.append((supply, reading, at))
+                continue
+            level_changed = (supply.level, supply.max_capacity) != (reading.level, reading.max_capacity)
+            for key, value in values.items():
+                setattr(supply, key, value)
+            supply.updated_at = at
+            if level_changed or self._due(supply.sampled_at, at):
+                supply.sampled_at = at
+                self.supply_samples.append(_sample(supply, reading, at))
+            self.changed_supplies.append(supply)
+        _denormalise_levels(state, readings)
+
+    def _counters(self, device, counters: dict[str, int], at, state) -> None:
+        last = dict(state.counters_last or {})
+        for counter, value in counters.items():
+            if value is None or not isinstance(value, int) or value < 0:
+                continue
+            previous = last.get(counter)
+            previous_at = datetime.fromisoformat(previous["at"]) if previous else None
+            if previous is None or previous["value"] != value or self._due(previous_at, at):
+                self.counter_samples.append(
+                    CounterSample(device_id=device.pk, counter=counter, observed_at=at, value=value)
+                )
+                last[counter] = {"value": value, "at": at.isoformat()}
+        state.counters_last = last
+        total = counters.get("total")
+        if isinstance(total, int) and total >= 0:
+            state.total_pages = total
+
+    def _identity(self, device: Device, observation: DeviceObservation) -> None:
+        dirty = False
+        if observation.sys_name and device.system_name != _clip(observation.sys_name, 255):
+            device.system_name = _clip(observation.sys_name, 255)
+            dirty = True
+        if observation.location and device.printer_location != _clip(observation.location, 255):
+            device.printer_location = _clip(observation.location, 255)
+            dirty = True
+        if observation.serial and not device.serial_number:
+            device.serial_number = _clip(observation.serial, 100)
+            dirty = True
+        if dirty:
+            self.identities.append(device)
+
+    def flush(self) -> None:
+        PollAttempt.objects.bulk_create(self.attempts, ignore_conflicts=True, batch_size=1000)
+        StatusObservation.objects.bulk_create(self.status_rows, ignore_conflicts=True, batch_size=1000)
+        if self.new_supplies:
+            Supply.objects.bulk_create(
+                [s for s, _r, _at in self.new_supplies], ignore_conflicts=True, batch_size=1000
             )
-    SupplyLevelSample.objects.bulk_create(samples, ignore_conflicts=True)
-    _denormalise_levels(state, readings)
+            created = {
+                (s.device_id, s.index): s
+                for s in Supply.objects.filter(
+                    device_id__in={s.device_id for s, _r, _at in self.new_supplies}
+                )
+            }
+            for supply, reading, at in self.new_supplies:
+                stored = created.get((supply.device_id, supply.index))
+                if stored is not None:
+                    self.supply_samples.append(_sample(stored, reading, at))
+        if self.changed_supplies:
+            Supply.objects.bulk_update(self.changed_supplies, self.SUPPLY_FIELDS, batch_size=1000)
+        SupplyLevelSample.objects.bulk_create(self.supply_samples, ignore_conflicts=True, batch_size=2000)
+        CounterSample.objects.bulk_create(self.counter_samples, ignore_conflicts=True, batch_size=2000)
+        DeviceState.objects.bulk_update(self.states, self.STATE_FIELDS, batch_size=500)
+        if self.identities:
+            Device.objects.bulk_update(self.identities, ["system_name", "printer_location", "serial_number"])
+
+
+def _sample(supply: Supply, reading: SupplyReading, at: datetime) -> SupplyLevelSample:
+    return SupplyLevelSample(
+        supply_id=supply.pk,
+        observed_at=at,
+        level=reading.level,
+        max_capacity=reading.max_capacity,
+        percent=reading.percent,
+    )
+
+
+def _backoff(failures: int) -> timedelta:
+    """Wait longer after each failure: 5 min, 10, 20 ... capped at FMP_POLL_BACKOFF_MAX_MINUTES."""
+    minutes = min(settings.FMP_POLL_BACKOFF_MAX_MINUTES, 5 * 2 ** max(0, failures - 1))
+    return timedelta(minutes=minutes)
+
+
+def poll_attempts_prune(*, older_than_days: int | None = None) -> int:
+    """Delete poll attempts older than the retention (the Remote diagnostics tab shows the recent ones)."""
+    days = older_than_days if older_than_days is not None else settings.FMP_POLL_ATTEMPT_RETENTION_DAYS
+    deleted, _ = PollAttempt.objects.filter(started_at__lt=timezone.now() - timedelta(days=days)).delete()
+    return deleted
 
 
 def _denormalise_levels(state: DeviceState, readings: list[SupplyReading]) -> None:
@@ -192,43 +318,6 @@ def _denormalise_levels(state: DeviceState, readings: list[SupplyReading]) -> No
     for colour in TONER_COLOURS:
         setattr(state, f"level_{colour}", levels.get(colour))
     state.colours_present = [c for c in TONER_COLOURS if c in levels]
-
-
-def _record_counters(device: Device, counters: dict[str, int], at: datetime, state: DeviceState) -> None:
-    if not counters:
-        return
-    last = {}
-    for counter, value, observed_at in (
-        CounterSample.objects.filter(device=device, counter__in=list(counters))
-        .order_by("counter", "-observed_at")
-        .values_list("counter", "value", "observed_at")
-    ):
-        last.setdefault(counter, (value, observed_at))
-    samples = []
-    for counter, value in counters.items():
-        if value is None or value < 0:
-            continue
-        previous = last.get(counter)
-        if previous is None or previous[0] != value or at - previous[1] >= _sample_interval():
-            samples.append(CounterSample(device=device, counter=counter, observed_at=at, value=value))
-    CounterSample.objects.bulk_create(samples, ignore_conflicts=True)
-    if counters.get("total") is not None and counters["total"] >= 0:
-        state.total_pages = counters["total"]
-
-
-def _record_identity(device: Device, observation: DeviceObservation) -> None:
-    dirty = []
-    if observation.sys_name and device.system_name != _clip(observation.sys_name, 255):
-        device.system_name = _clip(observation.sys_name, 255)
-        dirty.append("system_name")
-    if observation.location and device.printer_location != _clip(observation.location, 255):
-        device.printer_location = _clip(observation.location, 255)
-        dirty.append("printer_location")
-    if observation.serial and not device.serial_number:
-        device.serial_number = _clip(observation.serial, 100)
-        dirty.append("serial_number")
-    if dirty:
-        device.save(update_fields=dirty)
 
 
 # --- Actions of the printers menu --------------------------------------------------------
@@ -250,8 +339,11 @@ def device_contract_set(*, device: Device, under_contract: bool, by) -> bool:
     return True
 
 
-def device_status_refresh_request(*, devices: list[Device], by) -> int:
-    """Mark the devices as waiting for a fresh status and queue an immediate poll."""
+def device_status_refresh_request(*, devices: list[Device], by) -> bool:
+    """Mark the devices as waiting for a fresh status and queue an immediate poll.
+
+    Returns False when the queue is unreachable (the request stays pending on the devices).
+    """
     now = timezone.now()
     ids = [d.pk for d in devices]
     Device.objects.filter(pk__in=ids).update(refresh_requested_at=now)
@@ -259,8 +351,13 @@ def device_status_refresh_request(*, devices: list[Device], by) -> int:
         device.refresh_requested_at = now
     from printers.tasks import queue_status_refresh
 
-    transaction.on_commit(lambda: queue_status_refresh(ids))
-    return len(ids)
+    queued = {"ok": True}
+
+    def enqueue():
+        queued["ok"] = queue_status_refresh(ids)
+
+    transaction.on_commit(enqueue)
+    return queued["ok"]
 
 
 def device_location_update(*, device: Device, location: str, by) -> tuple[bool, str]:

@@ -1,11 +1,52 @@
-"""Background work on devices."""
+"""Celery tasks of the monitoring engine. Each takes ids, re-fetches rows and calls one service."""
 
 from __future__ import annotations
 
+import logging
 
-def queue_status_refresh(device_ids: list[int]) -> None:
-    """Queue an immediate poll of these devices (the SNMP engine plugs in here).
+from celery import shared_task
 
-    Until the engine runs, the devices' ``refresh_requested_at`` shows the request as
-    pending on the grid and the detail page.
-    """
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def fleet_poll(self) -> None:
+    """Beat: poll the whole fleet (skips itself while a previous run is still going)."""
+    from printers.polling import fleet_poll_run
+
+    fleet_poll_run(kind="fleet", token=self.request.id or "")
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def device_status_refresh(self, device_ids: list[int]) -> None:
+    """ "Get printer status": poll these devices now, whatever their back-off."""
+    from printers.polling import fleet_poll_run
+
+    fleet_poll_run(
+        kind="refresh", device_ids=list(device_ids), token=self.request.id or "", respect_backoff=False
+    )
+
+
+@shared_task(ignore_result=True)
+def discovery_sweep(range_ids: list[int] | None = None) -> None:
+    from printers.discovery import discovery_run
+
+    discovery_run(range_ids=range_ids)
+
+
+@shared_task(ignore_result=True)
+def poll_attempts_prune() -> None:
+    from printers.services import poll_attempts_prune as prune
+
+    prune()
+
+
+def queue_status_refresh(device_ids: list[int]) -> bool:
+    """Queue an immediate poll of these devices. False when the broker cannot be reached:
+    the request stays visible as pending and the next fleet poll answers it."""
+    try:
+        device_status_refresh.apply_async(args=[list(device_ids)], retry=False)
+    except Exception:  # broker down: the request is kept on the devices, nothing is lost
+        logger.exception("Could not queue a status refresh for %d device(s)", len(device_ids))
+        return False
+    return True

@@ -26,7 +26,7 @@ from printers.choices import CounterType
 from printers.filtersets import PrinterFilterSet
 from printers.forms import LocationForm, PrinterActionForm
 from printers.models import CounterSample, Device, SupplyLevelSample
-from printers.selectors import device_grid_annotate
+from printers.selectors import GRID_FIELDS, device_grid_annotate
 from printers.tables import PrinterTable
 from printers.templatetags.printers_tags import condition_labels
 
@@ -65,6 +65,7 @@ class PrinterListView(TenantScopedMixin, SingleTableMixin, FilterView):
         if request.GET.get("export") == "csv":
             filterset = self.get_filterset(self.get_filterset_class())
             queryset = filterset.qs if filterset.is_valid() else self.get_queryset().none()
+            queryset = queryset.select_related("site").only(*GRID_FIELDS, "site__name")
             return self.export_csv(queryset.order_by("-state_rank", "serial_number"))
         return super().get(request, *args, **kwargs)
 

@@ -7,7 +7,12 @@ from django.utils import timezone
 
 from printers.models import CounterSample, PollAttempt, StatusObservation, SupplyLevelSample
 from printers.observation import DeviceObservation, SupplyReading, supply_percent
-from printers.services import device_record_observation
+from printers.services import (
+    PollOutcome,
+    device_record_observation,
+    devices_record_observations,
+    poll_attempts_prune,
+)
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -102,17 +107,25 @@ def test_a_retried_poll_writes_nothing_new(dev):
     assert dev.state.overall == "warning"
 
 
-def test_unreachable_device_keeps_its_levels_and_counters(dev):
+def test_unreachable_device_keeps_its_levels_and_counters(dev, settings):
+    settings.FMP_UNREACHABLE_AFTER = 2
     device_record_observation(device=dev, observation=obs(), at=T0)
     state = device_record_observation(
         device=dev, observation=DeviceObservation.unreachable("timeout"), at=T0 + timedelta(hours=1)
     )
-    assert not state.reachable and state.last_error == "timeout"
+    # One lost answer (a printer busy with a jam) does not flip the device to "not answering".
+    assert state.reachable and state.last_error == "timeout" and state.consecutive_failures == 1
+    state = device_record_observation(
+        device=dev, observation=DeviceObservation.unreachable("timeout"), at=T0 + timedelta(hours=2)
+    )
+    assert not state.reachable
     assert state.level_black == 40 and state.total_pages == 1000
-    assert state.status_at == T0 and state.last_attempt_at == T0 + timedelta(hours=1)
-    assert PollAttempt.objects.filter(device=dev, ok=False).count() == 1
+    assert state.status_at == T0 and state.last_attempt_at == T0 + timedelta(hours=2)
+    assert state.backoff_until > T0 + timedelta(hours=2)
+    assert PollAttempt.objects.filter(device=dev, ok=False).count() == 2
     # Coming back is a change, recorded at once.
-    device_record_observation(device=dev, observation=obs(), at=T0 + timedelta(hours=2))
+    state = device_record_observation(device=dev, observation=obs(), at=T0 + timedelta(hours=3))
+    assert state.reachable and state.consecutive_failures == 0 and state.backoff_until is None
     assert list(StatusObservation.objects.filter(device=dev).values_list("reachable", flat=True)) == [
         True,
         False,
@@ -134,10 +147,21 @@ def test_duplicate_supply_rows_keep_the_last(dev):
     assert dev.supplies.get().level == 20
 
 
-def test_poll_attempts_are_bounded(dev):
-    for i in range(PollAttempt.KEEP + 7):
-        device_record_observation(device=dev, observation=obs(), at=T0 + timedelta(minutes=i))
-    assert PollAttempt.objects.filter(device=dev).count() == PollAttempt.KEEP
+def test_poll_attempts_are_pruned_after_the_retention(dev, settings):
+    settings.FMP_POLL_ATTEMPT_RETENTION_DAYS = 1
+    for i in range(5):
+        device_record_observation(device=dev, observation=obs(), at=T0 + timedelta(hours=i * 12))
+    assert PollAttempt.objects.filter(device=dev).count() == 5
+    assert poll_attempts_prune() == 3  # T0 + 0, 12 and 24 h are over a day old
+    assert PollAttempt.objects.filter(device=dev).count() == 2
+
+
+def test_a_batch_is_written_in_a_fixed_number_of_queries(account, site, django_assert_max_num_queries):
+    devices = [factories.device(account, site, serial=f"B{i}") for i in range(30)]
+    outcomes = [PollOutcome(d, obs(), T0) for d in devices]
+    with django_assert_max_num_queries(16):
+        devices_record_observations(outcomes=outcomes)
+    assert CounterSample.objects.count() == 90 and SupplyLevelSample.objects.count() == 90
 
 
 @pytest.mark.parametrize(

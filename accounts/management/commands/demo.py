@@ -35,7 +35,6 @@ class Command(BaseCommand):
                 count=max(3, options["devices"] // 10),
                 seed=2,
                 serial_prefix="O",
-                first_port=30000,
             )
             self.stdout.write(f"Demo fleet: {created} new device(s).")
         self.stdout.write(self.style.SUCCESS("Demo world ready."))
