@@ -1,0 +1,67 @@
+"""Error conditions of devices: raised when a device enters a state, cleared when it leaves.
+
+Each raise and clear is handed to the handlers in ``CONDITION_HANDLERS`` (the tickets app
+turns them into automatic tickets). One open condition per device and code is enforced by
+the database, so two workers raising the same condition at once still make one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from printers.models import DeviceCondition, DeviceState
+from printers.snmp.normalise import ERROR_CONDITIONS
+
+UNREACHABLE = "unreachable"
+
+# Called after the conditions are stored: handler(raised: list[DeviceCondition], cleared: list[DeviceCondition])
+CONDITION_HANDLERS: list[Callable[[list[DeviceCondition], list[DeviceCondition]], None]] = []
+
+
+def _wanted(state: DeviceState) -> dict[str, str]:
+    """Condition code → severity that the device's latest state calls for."""
+    if not state.reachable:
+        return {UNREACHABLE: "error"}
+    return {code: ("error" if code in ERROR_CONDITIONS else "warning") for code in state.conditions or []}
+
+
+def device_conditions_sync(*, states: list[DeviceState], at: datetime) -> tuple[list, list]:
+    """Raise and clear the conditions of these devices after a poll. Returns (raised, cleared)."""
+    ids = [s.device_id for s in states]
+    open_conditions: dict[int, dict[str, DeviceCondition]] = {}
+    for condition in DeviceCondition.objects.filter(device_id__in=ids, cleared_at__isnull=True):
+        open_conditions.setdefault(condition.device_id, {})[condition.code] = condition
+    to_raise, to_clear = [], []
+    for state in states:
+        current = open_conditions.get(state.device_id, {})
+        if state.reachable is True and state.status_at is None:
+            continue  # never answered yet: nothing to say
+        wanted = _wanted(state)
+        if not state.reachable:
+            # While a device is silent its last warnings are unknown, not cleared.
+            wanted = {**{code: c.severity for code, c in current.items()}, **wanted}
+        for code, severity in wanted.items():
+            if code not in current:
+                to_raise.append(
+                    DeviceCondition(device_id=state.device_id, code=code, severity=severity, raised_at=at)
+                )
+        for code, condition in current.items():
+            if code not in wanted:
+                condition.cleared_at = at
+                to_clear.append(condition)
+    DeviceCondition.objects.bulk_create(to_raise, ignore_conflicts=True)
+    if to_clear:
+        DeviceCondition.objects.bulk_update(to_clear, ["cleared_at"])
+    raised = (
+        list(
+            DeviceCondition.objects.filter(
+                device_id__in={c.device_id for c in to_raise}, raised_at=at, cleared_at__isnull=True
+            )
+        )
+        if to_raise
+        else []
+    )
+    for handler in CONDITION_HANDLERS:
+        handler(raised, to_clear)
+    return raised, to_clear

@@ -1,0 +1,143 @@
+"""Discovery: sweep the configured address ranges for SNMP printers.
+
+A host is a printer when it answers with Printer-MIB objects. Unknown printers become
+"newly discovered" devices of the range's account; a known one (same serial number in
+that account) keeps its record, and an address change is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from printers.models import Device, DeviceEvent, DeviceModel, DiscoveryRange, Manufacturer, PollRun
+from printers.snmp.client import SnmpClient
+from printers.snmp.normalise import Normalised
+from printers.snmp.probe import probe
+from printers.snmp.types import SnmpTarget
+
+logger = logging.getLogger(__name__)
+
+
+def _hosts(cidr: str) -> list[str]:
+    network = ipaddress.ip_network(cidr, strict=False)
+    if network.num_addresses > DiscoveryRange.MAX_HOSTS:
+        raise ValueError(f"{cidr} is larger than {DiscoveryRange.MAX_HOSTS} addresses")
+    hosts = list(network.hosts()) or [network.network_address]
+    return [str(h) for h in hosts]
+
+
+async def _sweep(client: SnmpClient, rng: DiscoveryRange) -> list[tuple[str, Normalised]]:
+    semaphore = asyncio.Semaphore(settings.FMP_POLL_CONCURRENCY)
+
+    async def one(host: str):
+        target = SnmpTarget(
+            host=host,
+            port=rng.snmp_port,
+            version=rng.snmp_version,
+            community=rng.snmp_community,
+            timeout=settings.FMP_DISCOVERY_TIMEOUT,
+            retries=0,
+        )
+        async with semaphore:
+            result = await probe(client, target, budget=settings.FMP_POLL_DEVICE_BUDGET)
+        if result.ok and result.normalised and result.normalised.is_printer:
+            return host, result.normalised
+        return None
+
+    found = await asyncio.gather(*(one(h) for h in _hosts(rng.cidr)))
+    return [f for f in found if f]
+
+
+def discovery_run(*, range_ids: list[int] | None = None) -> PollRun:
+    run = PollRun.objects.create(kind="discovery")
+    ranges = DiscoveryRange.objects.filter(enabled=True).select_related("account", "site")
+    if range_ids is not None:
+        ranges = ranges.filter(pk__in=range_ids)
+    created = updated = 0
+    loop = asyncio.new_event_loop()
+    client = SnmpClient()
+    try:
+        for rng in ranges:
+            try:
+                found = loop.run_until_complete(_sweep(client, rng))
+            except ValueError as exc:
+                rng.last_result = str(exc)[:500]
+                rng.last_run_at = timezone.now()
+                rng.save(update_fields=["last_result", "last_run_at"])
+                continue
+            new, moved = 0, 0
+            for host, info in found:
+                outcome = discovered_device_record(rng=rng, host=host, info=info)
+                new += outcome == "created"
+                moved += outcome == "moved"
+            created += new
+            updated += moved
+            rng.last_run_at = timezone.now()
+            rng.last_result = f"{len(found)} printer(s) answered, {new} new, {moved} moved"
+            rng.save(update_fields=["last_result", "last_run_at"])
+    finally:
+        client.close()
+        loop.close()
+    run.devices = created + updated
+    run.note = f"{created} new, {updated} moved"
+    run.finished_at = timezone.now()
+    run.save(update_fields=["devices", "note", "finished_at"])
+    return run
+
+
+@transaction.atomic
+def discovered_device_record(*, rng: DiscoveryRange, host: str, info: Normalised) -> str:
+    """Create or match one discovered printer. Returns "created", "moved" or "known"."""
+    existing = None
+    if info.serial:
+        existing = (
+            Device.objects.select_for_update().filter(account=rng.account, serial_number=info.serial).first()
+        )
+    if existing is None:
+        existing = Device.objects.filter(
+            account=rng.account, ip_address=host, snmp_port=rng.snmp_port, serial_number=""
+        ).first()
+    if existing is not None:
+        if str(existing.ip_address) != host or existing.snmp_port != rng.snmp_port:
+            old = str(existing.ip_address or "")
+            existing.ip_address = host
+            existing.snmp_port = rng.snmp_port
+            existing.save(update_fields=["ip_address", "snmp_port"])
+            DeviceEvent.objects.create(
+                device=existing, key="printers.device.address_changed", data={"old": old, "new": host}
+            )
+            return "moved"
+        return "known"
+    model = None
+    if info.model:
+        manufacturer, _ = Manufacturer.objects.get_or_create(name=(info.vendor or "Unknown")[:100])
+        model = DeviceModel.objects.filter(manufacturer=manufacturer, name__iexact=info.model[:150]).first()
+        if model is None:
+            model = DeviceModel.objects.create(
+                manufacturer=manufacturer,
+                name=info.model[:150],
+                is_colour=any(s.color in {"cyan", "magenta", "yellow"} for s in info.supplies),
+            )
+    device = Device.objects.create(
+        account=rng.account,
+        site=rng.site,
+        model=model,
+        serial_number=info.serial[:100],
+        ip_address=host,
+        snmp_port=rng.snmp_port,
+        snmp_version=rng.snmp_version,
+        snmp_community=rng.snmp_community,
+        system_name=info.sys_name[:255],
+        printer_location=info.location[:255],
+        discovered_at=timezone.now(),
+        newly_discovered=True,
+        under_contract=False,
+    )
+    DeviceEvent.objects.create(device=device, key="printers.device.discovered", data={"address": host})
+    return "created"

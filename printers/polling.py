@@ -1,0 +1,169 @@
+"""The poller: claims devices, polls them concurrently in one asyncio loop, stores the results.
+
+Runs inside a Celery task (``printers.tasks``) or the ``poll_fleet`` command. Devices are
+claimed in batches with ``SELECT ... FOR UPDATE SKIP LOCKED`` and a lease, so two workers
+never poll the same device at once; a redelivered task (same token) takes its own claims
+back. Results go through ``devices_record_observations`` (idempotent), then conditions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from printers.conditions import device_conditions_sync
+from printers.models import Device, PollRun
+from printers.observation import DeviceObservation
+from printers.services import PollOutcome, devices_record_observations
+from printers.snmp.client import SnmpClient
+from printers.snmp.probe import ProbeResult, probe
+from printers.snmp.types import SnmpTarget
+
+logger = logging.getLogger(__name__)
+
+
+def device_target(device: Device) -> SnmpTarget:
+    """How to reach a device, from its (help-desk only) SNMP settings."""
+    return SnmpTarget(
+        host=str(device.ip_address or device.dns_name),
+        port=device.snmp_port,
+        version=device.snmp_version,
+        community=device.snmp_community,
+        v3_user=device.snmp_v3_user,
+        v3_auth_protocol=device.snmp_v3_auth_protocol,
+        v3_auth_key=device.snmp_v3_auth_key,
+        v3_priv_protocol=device.snmp_v3_priv_protocol,
+        v3_priv_key=device.snmp_v3_priv_key,
+        timeout=settings.FMP_SNMP_TIMEOUT,
+        retries=settings.FMP_SNMP_RETRIES,
+    )
+
+
+@dataclass
+class BatchStats:
+    devices: int = 0
+    failures: int = 0
+
+
+def _claim(
+    *, after_pk: int, ids: list[int] | None, limit: int, token: str, respect_backoff: bool
+) -> list[Device]:
+    now = timezone.now()
+    with transaction.atomic():
+        qs = Device.objects.filter(managed_by_snmp=True, pk__gt=after_pk).filter(
+            Q(ip_address__isnull=False) | ~Q(dns_name="")
+        )
+        qs = qs.filter(
+            Q(poll_claimed_until__isnull=True) | Q(poll_claimed_until__lt=now) | Q(poll_claim_token=token)
+        )
+        if ids is not None:
+            qs = qs.filter(pk__in=ids)
+        if respect_backoff:
+            qs = qs.exclude(state__backoff_until__gt=now)
+        devices = list(qs.order_by("pk").select_for_update(skip_locked=True, of=("self",))[:limit])
+        if devices:
+            Device.objects.filter(pk__in=[d.pk for d in devices]).update(
+                poll_claimed_until=now + timedelta(seconds=settings.FMP_POLL_CLAIM_SECONDS),
+                poll_claim_token=token,
+            )
+    return devices
+
+
+def _release(devices: list[Device], token: str) -> None:
+    Device.objects.filter(pk__in=[d.pk for d in devices], poll_claim_token=token).update(
+        poll_claimed_until=None, poll_claim_token=""
+    )
+
+
+async def poll_many(
+    client: SnmpClient, devices: list[Device], *, concurrency: int, budget: float
+) -> list[tuple[Device, ProbeResult]]:
+    """Poll devices concurrently: at most ``concurrency`` in flight, each within ``budget`` seconds."""
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(device: Device) -> tuple[Device, ProbeResult]:
+        async with semaphore:
+            return device, await probe(client, device_target(device), budget=budget)
+
+    return await asyncio.gather(*(one(d) for d in devices))
+
+
+def fleet_poll_run(
+    *,
+    kind: str = "fleet",
+    device_ids: list[int] | None = None,
+    token: str = "",
+    respect_backoff: bool = True,
+    concurrency: int | None = None,
+) -> PollRun | None:
+    """Poll the fleet (or the given devices). Returns the run, or None when one is still going."""
+    token = token or f"run-{time.monotonic_ns()}"
+    if kind == "fleet" and _fleet_run_in_progress():
+        logger.info("A fleet poll is still running: this one is skipped")
+        return None
+    run = PollRun.objects.create(kind=kind, note=f"token {token}"[:500])
+    concurrency = concurrency or settings.FMP_POLL_CONCURRENCY
+    stats = BatchStats()
+    loop = asyncio.new_event_loop()
+    client = SnmpClient()
+    after_pk = 0
+    try:
+        while True:
+            devices = _claim(
+                after_pk=after_pk,
+                ids=device_ids,
+                limit=settings.FMP_POLL_BATCH,
+                token=token,
+                respect_backoff=respect_backoff,
+            )
+            if not devices:
+                break
+            after_pk = devices[-1].pk
+            try:
+                results = loop.run_until_complete(
+                    poll_many(
+                        client, devices, concurrency=concurrency, budget=settings.FMP_POLL_DEVICE_BUDGET
+                    )
+                )
+                _store(results, trigger=kind, stats=stats)
+            finally:
+                _release(devices, token)
+    finally:
+        client.close()
+        loop.close()
+        close_old_connections()
+    run.devices, run.failures = stats.devices, stats.failures
+    run.finished_at = timezone.now()
+    run.save(update_fields=["devices", "failures", "finished_at"])
+    return run
+
+
+def _fleet_run_in_progress() -> bool:
+    horizon = timezone.now() - timedelta(minutes=settings.FMP_POLL_RUN_MAX_MINUTES)
+    return PollRun.objects.filter(kind="fleet", finished_at__isnull=True, started_at__gt=horizon).exists()
+
+
+def _store(results: list[tuple[Device, ProbeResult]], *, trigger: str, stats: BatchStats) -> None:
+    at = timezone.now().replace(microsecond=0)
+    outcomes = []
+    for device, result in results:
+        stats.devices += 1
+        if result.ok and result.normalised is not None:
+            observation = result.normalised.to_observation(duration_ms=result.duration_ms, trigger=trigger)
+        else:
+            stats.failures += 1
+            observation = DeviceObservation.unreachable(
+                result.error, duration_ms=result.duration_ms, trigger=trigger
+            )
+        outcomes.append(PollOutcome(device, observation, at))
+    with transaction.atomic():
+        states = devices_record_observations(outcomes=outcomes)
+        device_conditions_sync(states=states, at=at)

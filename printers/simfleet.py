@@ -1,0 +1,389 @@
+"""A simulated printer fleet: snmpsim recordings generated for varied, realistic devices.
+
+``SPECIAL_DEVICES`` covers what real fleets throw at a poller (several vendors, colour and
+mono, every error bit, levels -2/-3, hex and UTF-8 descriptions, no supplies, a counter that
+went backwards, hostile text); ``recording_for_device`` makes one for a demo device from
+its database record, so that polling the demo fleet gives consistent, live values.
+Each recording is served under its community name (snmpsim's convention).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ERROR_BIT_NAMES = (
+    "lowPaper",
+    "noPaper",
+    "lowToner",
+    "noToner",
+    "doorOpen",
+    "jammed",
+    "offline",
+    "serviceRequested",
+    "inputTrayMissing",
+    "outputTrayMissing",
+    "markerSupplyMissing",
+    "outputNearFull",
+    "outputFull",
+    "inputTrayEmpty",
+    "overduePreventMaint",
+)
+ENTERPRISE = {
+    "Xerox": 253,
+    "HP": 11,
+    "Canon": 1602,
+    "Kyocera": 1347,
+    "Brother": 2435,
+    "Lexmark": 641,
+    "Ricoh": 367,
+}
+SUPPLY_TYPE_CODES = {
+    "toner": 3,
+    "waste": 4,
+    "ink": 5,
+    "drum": 9,
+    "developer": 10,
+    "fuser": 15,
+    "transfer": 20,
+    "kit": 1,
+    "staples": 32,
+    "other": 1,
+}
+RECEPTACLE = 3  # prtMarkerSuppliesClass: receptacleThatIsFilled
+CONSUMED = 1  # supplyThatIsConsumed
+
+
+@dataclass
+class SimSupply:
+    description: str | bytes
+    type: str = "toner"
+    colour: str = ""
+    level: int = 50
+    max_capacity: int = 100
+
+
+@dataclass
+class SimDevice:
+    community: str
+    vendor: str = "Xerox"
+    model: str = "ColorQube 9203"
+    serial: str = "SIM0001"
+    sys_name: str | bytes = "SIM-PRINTER"
+    location: str | bytes = "Building 111 / Floor 1"
+    device_status: int = 2
+    printer_status: int = 3
+    errors: tuple[str, ...] = ()
+    supplies: list[SimSupply] = field(default_factory=list)
+    total: int | None = 100000
+    black: int | None = None
+    colour_pages: int | None = None
+    alerts: list[tuple[int, str | bytes]] = field(default_factory=list)  # (severity, description)
+    trays: list[tuple[str, int, int]] = field(default_factory=list)  # (name, current, max)
+    uptime_ticks: int = 612345600
+
+
+def _text(value: str | bytes) -> tuple[str, str]:
+    """(type tag, value) for an OCTET STRING: plain when it is safe printable ASCII, else hex."""
+    raw = value if isinstance(value, bytes) else value.encode("utf-8")
+    if raw and all(32 <= b < 127 for b in raw) and "|" not in raw.decode() and not raw.endswith(b" "):
+        return "4", raw.decode()
+    return "4x", raw.hex()
+
+
+def _error_octets(errors: tuple[str, ...]) -> str:
+    bits = 0
+    for name in errors:
+        bits |= 1 << (15 - ERROR_BIT_NAMES.index(name))
+    return (bits.to_bytes(2, "big") if bits & 0xFF else bits.to_bytes(2, "big")[:1]).hex()
+
+
+def recording(dev: SimDevice) -> str:
+    """The snmprec text of one simulated device."""
+    rows: list[tuple[tuple[int, ...], str, str]] = []
+
+    def add(oid: str, tag: str, value) -> None:
+        rows.append((tuple(int(p) for p in oid.split(".")), tag, str(value)))
+
+    def add_text(oid: str, value: str | bytes) -> None:
+        tag, text = _text(value)
+        rows.append((tuple(int(p) for p in oid.split(".")), tag, text))
+
+    enterprise = ENTERPRISE.get(dev.vendor, 99999)
+    add_text("1.3.6.1.2.1.1.1.0", f"{dev.vendor} {dev.model}; firmware 1.2.3")
+    add("1.3.6.1.2.1.1.2.0", "6", f"1.3.6.1.4.1.{enterprise}.1.1")
+    add("1.3.6.1.2.1.1.3.0", "67", dev.uptime_ticks)
+    add_text("1.3.6.1.2.1.1.4.0", "helpdesk@fmp.example")
+    tag, text = _text(dev.sys_name)
+    add(
+        "1.3.6.1.2.1.1.5.0",
+        tag + ":writecache" if tag == "4" else tag,
+        f"value={text}" if tag == "4" else text,
+    )
+    tag, text = _text(dev.location)
+    add(
+        "1.3.6.1.2.1.1.6.0",
+        tag + ":writecache" if tag == "4" else tag,
+        f"value={text}" if tag == "4" else text,
+    )
+    add("1.3.6.1.2.1.25.3.2.1.2.1", "6", "1.3.6.1.2.1.25.3.1.5")
+    add_text("1.3.6.1.2.1.25.3.2.1.3.1", f"{dev.vendor} {dev.model}")
+    add("1.3.6.1.2.1.25.3.2.1.5.1", "2", dev.device_status)
+    add("1.3.6.1.2.1.25.3.5.1.1.1", "2", dev.printer_status)
+    add("1.3.6.1.2.1.25.3.5.1.2.1", "4x", _error_octets(dev.errors))
+    add("1.3.6.1.2.1.43.5.1.1.3.1", "2:writecache", "value=3")
+    add_text("1.3.6.1.2.1.43.5.1.1.16.1", f"{dev.vendor} {dev.model}")
+    add_text("1.3.6.1.2.1.43.5.1.1.17.1", dev.serial)
+    for i, (name, current, maximum) in enumerate(dev.trays, start=1):
+        add(f"1.3.6.1.2.1.43.8.2.1.9.1.{i}", "2", maximum)
+        add(f"1.3.6.1.2.1.43.8.2.1.10.1.{i}", "2", current)
+        add_text(f"1.3.6.1.2.1.43.8.2.1.13.1.{i}", name)
+    if dev.total is not None:
+        add("1.3.6.1.2.1.43.10.2.1.4.1.1", "65", dev.total)
+    colorants = []
+    for i, supply in enumerate(dev.supplies, start=1):
+        colorant = 0
+        if supply.colour:
+            if supply.colour not in colorants:
+                colorants.append(supply.colour)
+            colorant = colorants.index(supply.colour) + 1
+        add(f"1.3.6.1.2.1.43.11.1.1.3.1.{i}", "2", colorant)
+        add(f"1.3.6.1.2.1.43.11.1.1.4.1.{i}", "2", RECEPTACLE if supply.type == "waste" else CONSUMED)
+        add(f"1.3.6.1.2.1.43.11.1.1.5.1.{i}", "2", SUPPLY_TYPE_CODES.get(supply.type, 1))
+        add_text(f"1.3.6.1.2.1.43.11.1.1.6.1.{i}", supply.description)
+        add(f"1.3.6.1.2.1.43.11.1.1.7.1.{i}", "2", 19)
+        add(f"1.3.6.1.2.1.43.11.1.1.8.1.{i}", "2", supply.max_capacity)
+        add(f"1.3.6.1.2.1.43.11.1.1.9.1.{i}", "2", supply.level)
+    for i, colour in enumerate(colorants, start=1):
+        add_text(f"1.3.6.1.2.1.43.12.1.1.4.1.{i}", colour)
+    for i, (severity, description) in enumerate(dev.alerts, start=1):
+        add(f"1.3.6.1.2.1.43.18.1.1.2.1.{i}", "2", severity)
+        add(f"1.3.6.1.2.1.43.18.1.1.4.1.{i}", "2", 11)
+        add(f"1.3.6.1.2.1.43.18.1.1.7.1.{i}", "2", 1100 + i)
+        add_text(f"1.3.6.1.2.1.43.18.1.1.8.1.{i}", description)
+    if dev.vendor == "HP":
+        for suffix, value in (("5", dev.total), ("6", dev.black), ("7", dev.colour_pages)):
+            if value is not None:
+                add(f"1.3.6.1.4.1.11.2.3.9.4.2.1.4.1.2.{suffix}.0", "65", value)
+    if dev.vendor == "Xerox":
+        for suffix, value in (("1", dev.total), ("34", dev.black), ("33", dev.colour_pages)):
+            if value is not None:
+                add(f"1.3.6.1.4.1.253.8.53.13.2.1.6.1.20.{suffix}", "65", value)
+    rows.sort(key=lambda r: r[0])
+    return "".join(f"{'.'.join(map(str, oid))}|{tag}|{value}\n" for oid, tag, value in rows)
+
+
+def _colour_toners(level=60) -> list[SimSupply]:
+    return [
+        SimSupply("Black Toner Cartridge", "toner", "black", level, 100),
+        SimSupply("Cyan Toner Cartridge", "toner", "cyan", level - 10, 100),
+        SimSupply("Magenta Toner Cartridge", "toner", "magenta", level - 20, 100),
+        SimSupply("Yellow Toner Cartridge", "toner", "yellow", level - 30, 100),
+    ]
+
+
+SPECIAL_DEVICES: list[SimDevice] = [
+    SimDevice(
+        "sim-xerox-colour",
+        "Xerox",
+        "ColorQube 9203",
+        "813000305",
+        "EC2-25L-WJ50",
+        "111/1/Webster/NY/USA",
+        supplies=[
+            *_colour_toners(80),
+            SimSupply("Drum Cartridge", "drum", "", 40000, 80000),
+            SimSupply("Waste Toner Container", "waste", "", 9000, 10000),
+        ],
+        total=681235,
+        black=500000,
+        colour_pages=181235,
+        trays=[("Tray 1", 250, 500), ("Tray 2", -3, 500)],
+    ),
+    SimDevice(
+        "sim-hp-mono",
+        "HP",
+        "LaserJet Enterprise M607",
+        "JPBF123456",
+        "HP-M607-2F",
+        "Floor 2, copy room",
+        device_status=3,
+        errors=("lowToner",),
+        supplies=[
+            SimSupply("Black Cartridge HP 37X", "toner", "black", 8, 100),
+            SimSupply("Maintenance Kit", "fuser", "", 180000, 225000),
+        ],
+        total=288145,
+        black=288145,
+        colour_pages=0,
+        alerts=[(4, "Black cartridge low")],
+    ),
+    SimDevice(
+        "sim-paper-out",
+        "Xerox",
+        "WorkCentre 5665",
+        "3634093981",
+        "WC5665-1",
+        "Reception",
+        device_status=3,
+        errors=("noPaper", "inputTrayEmpty", "serviceRequested"),
+        supplies=[SimSupply("Black Toner", "toner", "black", 55, 100)],
+        total=1462511,
+        black=1462511,
+        alerts=[(3, "Paper out, input tray empty"), (4, "Intervention required")],
+    ),
+    SimDevice(
+        "sim-every-error",
+        "Canon",
+        "imageRUNNER ADVANCE C5535i",
+        "CAN5535ERR",
+        "IRADV-ERR",
+        "Basement",
+        device_status=5,
+        printer_status=1,
+        errors=ERROR_BIT_NAMES,
+        supplies=_colour_toners(30),
+        total=900000,
+    ),
+    SimDevice(
+        "sim-special-levels",
+        "Kyocera",
+        "ECOSYS M3655idn",
+        "KYO3655LVL",
+        "KYO-LVL",
+        "Lab",
+        supplies=[
+            SimSupply("Toner Kit TK-3200", "toner", "black", -3, 40000),
+            SimSupply("Waste Toner Box", "waste", "", -2, -2),
+            SimSupply("Drum Unit", "drum", "", -1, 300000),
+        ],
+        total=45000,
+    ),
+    SimDevice(
+        "sim-encodings",
+        "Brother",
+        "HL-L8360CDW",
+        "BRO8360ENC",
+        "Imprimante-Étage-3".encode(),
+        "Salle café ☕",
+        supplies=[
+            SimSupply("Cartouche de toner noir — TN-423BK".encode(), "toner", "black", 70, 100),
+            SimSupply("Toner Cyan".encode("latin-1") + b"\x00", "toner", "cyan", 60, 100),
+            SimSupply("Magenta Toner \xe9".encode("latin-1"), "toner", "magenta", 50, 100),
+            SimSupply("Gelb Toner – Füllstand", "toner", "yellow", 40, 100),
+        ],
+        total=30316,
+    ),
+    SimDevice(
+        "sim-no-supplies",
+        "Lexmark",
+        "MS821dn",
+        "LEXNOSUP01",
+        "LEX-NOSUP",
+        "Warehouse",
+        supplies=[],
+        total=5000,
+    ),
+    SimDevice(
+        "sim-counter-backwards",
+        "Ricoh",
+        "IM C3000",
+        "RICBACK001",
+        "RIC-BACK",
+        "Accounts",
+        supplies=_colour_toners(90),
+        total=1200,  # the board was replaced: the counter restarted
+    ),
+    SimDevice(
+        "sim-hostile",
+        "HP",
+        "Color LaserJet <script>alert(1)</script>",
+        "HOSTILE01",
+        '<img src=x onerror="alert(1)">' + "A" * 400,
+        "Floor\x07 2\r\n=cmd|'/C calc'!A0",
+        device_status=3,
+        errors=("doorOpen",),
+        supplies=[
+            SimSupply("<b>Black</b><script>alert('toner')</script>", "toner", "black", 12, 100),
+            SimSupply(b"\xff\xfe\xfa invalid utf8 \x01\x02", "toner", "cyan", 20, 100),
+        ],
+        total=99999,
+        black=90000,
+        colour_pages=9999,
+        alerts=[(3, '"><svg onload=alert(1)>'), (4, "x" * 3000)],
+    ),
+]
+
+
+def recording_for_device(device) -> str:
+    """A recording that answers like the demo device ``device`` (consistent with its history)."""
+    state = getattr(device, "state", None)
+    supplies = [
+        SimSupply(
+            s.description or f"Supply {s.index}",
+            s.type,
+            s.colour if s.colour != "other" else "",
+            s.level if s.level is not None else -2,
+            s.max_capacity if s.max_capacity is not None else -2,
+        )
+        for s in device.supplies.all()
+    ]
+    overall = state.overall if state else "ok"
+    errors = tuple(c for c in (state.conditions if state else []) if c in ERROR_BIT_NAMES)
+    total = (state.total_pages if state and state.total_pages else 10000) + 150
+    model = device.model
+    return recording(
+        SimDevice(
+            community=device.snmp_community,
+            vendor=model.manufacturer.name if model else "Xerox",
+            model=model.name if model else "Printer",
+            serial=device.serial_number,
+            sys_name=device.system_name or device.serial_number,
+            location=device.printer_location,
+            device_status={"ok": 2, "warning": 3, "error": 5}.get(overall, 1),
+            printer_status=3 if overall != "error" else 1,
+            errors=errors,
+            supplies=supplies,
+            total=total,
+            black=int(total * 0.7) if model and model.is_colour else total,
+            colour_pages=total - int(total * 0.7) if model and model.is_colour else 0,
+        )
+    )
+
+
+def write_recordings(data_dir: Path, devices=()) -> int:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for dev in SPECIAL_DEVICES:
+        (data_dir / f"{dev.community}.snmprec").write_text(recording(dev))
+        count += 1
+    for device in devices:
+        (data_dir / f"{device.snmp_community}.snmprec").write_text(recording_for_device(device))
+        count += 1
+    return count
+
+
+def snmpsim_command(data_dir: Path, cache_dir: Path, endpoints: list[str]) -> list[str]:
+    """The snmpsim command line (dropping privileges to root's own id when run as root:
+    the virtualenv usually lives where an unprivileged user cannot read it)."""
+    exe = Path(sys.executable).with_name("snmpsim-command-responder")
+    command = [
+        str(exe) if exe.exists() else shutil.which("snmpsim-command-responder") or "snmpsim-command-responder"
+    ]
+    command += [f"--data-dir={data_dir}", f"--cache-dir={cache_dir}"]
+    command += [f"--agent-udpv4-endpoint={e}" for e in endpoints]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command += ["--process-user=root", "--process-group=root"]
+    return command
+
+
+def snmpsim_start(data_dir: Path, cache_dir: Path, endpoints: list[str], log_file: Path) -> subprocess.Popen:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    log = open(log_file, "ab")  # noqa: SIM115 -- kept open for the child's lifetime
+    return subprocess.Popen(  # noqa: S603 -- fixed command line built above
+        snmpsim_command(data_dir, cache_dir, endpoints), stdout=log, stderr=subprocess.STDOUT
+    )
