@@ -250,3 +250,5 @@ CELERY_BEAT_SCHEDULE = {
 FMP_DISCOVERY_TIMEOUT = float(env_int("FMP_DISCOVERY_TIMEOUT_MS", 1000, minimum=100)) / 1000
 # The simulated fleet of the demo (manage.py simfleet) answers on 127.0.0.1 at this port.
 FMP_SIM_PORT = env_int("FMP_SIM_PORT", 16161, minimum=1024)
+# Raw print port for test pages (JetDirect/AppSocket); tests point it at a local listener.
+FMP_RAW_PRINT_PORT = env_int("FMP_RAW_PRINT_PORT", 9100, minimum=1)

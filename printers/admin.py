@@ -1,7 +1,18 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from printers.models import Device, DeviceEvent, DeviceModel, DeviceState, Manufacturer, PollAttempt, Supply
+from printers.models import (
+    Device,
+    DeviceCondition,
+    DeviceEvent,
+    DeviceModel,
+    DeviceState,
+    DiscoveryRange,
+    Manufacturer,
+    PollAttempt,
+    PollRun,
+    Supply,
+)
 
 
 @admin.register(Manufacturer)
@@ -139,3 +150,50 @@ class DeviceEventAdmin(admin.ModelAdmin):
     search_fields = ["device__serial_number", "key"]
     list_select_related = ["device", "user"]
     readonly_fields = ["device", "at", "key", "user", "data"]
+
+
+@admin.register(PollRun)
+class PollRunAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "kind", "finished_at", "devices", "failures", "note"]
+    list_filter = ["kind"]
+    readonly_fields = ["kind", "started_at", "finished_at", "devices", "failures", "skipped", "note"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(DiscoveryRange)
+class DiscoveryRangeAdmin(admin.ModelAdmin):
+    list_display = [
+        "cidr",
+        "account",
+        "site",
+        "snmp_version",
+        "snmp_port",
+        "enabled",
+        "last_run_at",
+        "last_result",
+    ]
+    list_filter = ["enabled", ("account", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["cidr", "account__name"]
+    autocomplete_fields = ["account", "site"]
+    readonly_fields = ["last_run_at", "last_result"]
+    actions = ["sweep_now"]
+
+    @admin.action(description=_("Sweep now"))
+    def sweep_now(self, request, queryset):
+        from printers.tasks import discovery_sweep
+
+        discovery_sweep.delay([r.pk for r in queryset])
+        self.message_user(
+            request, _("Discovery queued for %(count)d range(s).") % {"count": queryset.count()}
+        )
+
+
+@admin.register(DeviceCondition)
+class DeviceConditionAdmin(admin.ModelAdmin):
+    list_display = ["device", "code", "severity", "raised_at", "cleared_at"]
+    list_filter = ["severity", "code", ("cleared_at", admin.EmptyFieldListFilter)]
+    search_fields = ["device__serial_number", "code"]
+    list_select_related = ["device"]
+    readonly_fields = ["device", "code", "severity", "raised_at", "cleared_at"]

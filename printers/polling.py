@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -139,7 +139,6 @@ def fleet_poll_run(
     finally:
         client.close()
         loop.close()
-        close_old_connections()
     run.devices, run.failures = stats.devices, stats.failures
     run.finished_at = timezone.now()
     run.save(update_fields=["devices", "failures", "finished_at"])
@@ -152,7 +151,7 @@ def _fleet_run_in_progress() -> bool:
 
 
 def _store(results: list[tuple[Device, ProbeResult]], *, trigger: str, stats: BatchStats) -> None:
-    at = timezone.now().replace(microsecond=0)
+    at = timezone.now()
     outcomes = []
     for device, result in results:
         stats.devices += 1

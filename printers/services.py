@@ -360,22 +360,84 @@ def device_status_refresh_request(*, devices: list[Device], by) -> bool:
     return queued["ok"]
 
 
+def _run(coro_factory):
+    """Run one SNMP/TCP command to completion from synchronous code."""
+    import asyncio
+
+    from printers.snmp.client import SnmpClient
+
+    async def main():
+        async with SnmpClient() as client:
+            return await coro_factory(client)
+
+    return asyncio.run(main())
+
+
+def _reachable_target(device: Device):
+    from printers.polling import device_target
+
+    if not device.managed_by_snmp or not (device.ip_address or device.dns_name):
+        return None
+    return device_target(device)
+
+
 def device_location_update(*, device: Device, location: str, by) -> tuple[bool, str]:
-    """Store the device's new location. Returns (ok, message for the user)."""
+    """Store the device's new location and write it to the device (sysLocation) when it is on the network."""
+    from printers.snmp import actions
+    from printers.snmp.types import SnmpError
+
     old = device.device_location
     device.device_location = location
     device.save(update_fields=["device_location"])
     device_event_record(device=device, key="printers.device.location_changed", user=by, old=old, new=location)
-    return True, str(_("location updated."))
+    target = _reachable_target(device)
+    if target is None:
+        return True, str(_("location updated (the device is not on the network: stored in the portal only)."))
+    try:
+        answer = _run(lambda client: actions.set_location(client, target, location))
+    except SnmpError as exc:
+        return False, str(
+            _("location stored in the portal, but the device refused it: %(error)s") % {"error": exc}
+        )
+    device.printer_location = answer[:255]
+    device.save(update_fields=["printer_location"])
+    return True, str(_("location updated on the device."))
 
 
 def device_reset(*, device: Device, by) -> tuple[bool, str]:
-    """Reset the printer remotely (needs the SNMP engine)."""
-    device_event_record(device=device, key="printers.device.reset_refused", user=by)
-    return False, str(_("remote reset is not available: the monitoring engine is not connected."))
+    """Reset the printer remotely (prtGeneralReset)."""
+    from printers.snmp import actions
+    from printers.snmp.types import SnmpError
+
+    target = _reachable_target(device)
+    if target is None:
+        return False, str(_("the device is not on the network: it cannot be reset remotely."))
+    try:
+        _run(lambda client: actions.reset(client, target))
+    except SnmpError as exc:
+        device_event_record(device=device, key="printers.device.reset_failed", user=by, error=str(exc)[:200])
+        return False, str(_("the device refused the reset: %(error)s") % {"error": exc})
+    device_event_record(device=device, key="printers.device.reset", user=by)
+    return True, str(_("reset sent; the device restarts."))
 
 
 def device_test_page_print(*, device: Device, by) -> tuple[bool, str]:
-    """Send a test page to the printer (needs the SNMP engine)."""
-    device_event_record(device=device, key="printers.device.test_page_refused", user=by)
-    return False, str(_("test page is not available: the monitoring engine is not connected."))
+    """Send a test page to the printer's raw port (9100)."""
+    from printers.snmp import actions
+    from printers.snmp.types import SnmpError
+
+    host = str(device.ip_address or device.dns_name or "")
+    if not host:
+        return False, str(_("the device has no network address: no test page can be sent."))
+    payload = actions.test_page(
+        serial=device.serial_number,
+        model=device.model.name if device.model_id else "",
+        location=device.device_location or device.printer_location,
+        when=timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+    )
+    try:
+        _run(lambda _client: actions.send_raw(host, payload, port=settings.FMP_RAW_PRINT_PORT))
+    except SnmpError as exc:
+        return False, str(_("the test page could not be sent: %(error)s") % {"error": exc})
+    device_event_record(device=device, key="printers.device.test_page", user=by)
+    return True, str(_("test page sent."))

@@ -85,6 +85,7 @@ class SimDevice:
     alerts: list[tuple[int, str | bytes]] = field(default_factory=list)  # (severity, description)
     trays: list[tuple[str, int, int]] = field(default_factory=list)  # (name, current, max)
     uptime_ticks: int = 612345600
+    writable: bool = True  # sysName, sysLocation and prtGeneralReset accept SET
 
 
 def _text(value: str | bytes) -> tuple[str, str]:
@@ -118,24 +119,23 @@ def recording(dev: SimDevice) -> str:
     add("1.3.6.1.2.1.1.2.0", "6", f"1.3.6.1.4.1.{enterprise}.1.1")
     add("1.3.6.1.2.1.1.3.0", "67", dev.uptime_ticks)
     add_text("1.3.6.1.2.1.1.4.0", "helpdesk@fmp.example")
-    tag, text = _text(dev.sys_name)
-    add(
-        "1.3.6.1.2.1.1.5.0",
-        tag + ":writecache" if tag == "4" else tag,
-        f"value={text}" if tag == "4" else text,
-    )
-    tag, text = _text(dev.location)
-    add(
-        "1.3.6.1.2.1.1.6.0",
-        tag + ":writecache" if tag == "4" else tag,
-        f"value={text}" if tag == "4" else text,
-    )
+    writable = dev.writable
+
+    def add_settable(oid: str, value: str | bytes) -> None:
+        tag, text = _text(value)
+        if writable and tag == "4":
+            add(oid, "4:writecache", f"value={text}")
+        else:
+            add(oid, tag, text)
+
+    add_settable("1.3.6.1.2.1.1.5.0", dev.sys_name)
+    add_settable("1.3.6.1.2.1.1.6.0", dev.location)
     add("1.3.6.1.2.1.25.3.2.1.2.1", "6", "1.3.6.1.2.1.25.3.1.5")
     add_text("1.3.6.1.2.1.25.3.2.1.3.1", f"{dev.vendor} {dev.model}")
     add("1.3.6.1.2.1.25.3.2.1.5.1", "2", dev.device_status)
     add("1.3.6.1.2.1.25.3.5.1.1.1", "2", dev.printer_status)
     add("1.3.6.1.2.1.25.3.5.1.2.1", "4x", _error_octets(dev.errors))
-    add("1.3.6.1.2.1.43.5.1.1.3.1", "2:writecache", "value=3")
+    add("1.3.6.1.2.1.43.5.1.1.3.1", "2:writecache" if writable else "2", "value=3" if writable else "3")
     add_text("1.3.6.1.2.1.43.5.1.1.16.1", f"{dev.vendor} {dev.model}")
     add_text("1.3.6.1.2.1.43.5.1.1.17.1", dev.serial)
     for i, (name, current, maximum) in enumerate(dev.trays, start=1):
@@ -262,6 +262,7 @@ SPECIAL_DEVICES: list[SimDevice] = [
             SimSupply("Drum Unit", "drum", "", -1, 300000),
         ],
         total=45000,
+        writable=False,
     ),
     SimDevice(
         "sim-encodings",
@@ -367,7 +368,7 @@ def write_recordings(data_dir: Path, devices=()) -> int:
     return count
 
 
-def snmpsim_command(data_dir: Path, cache_dir: Path, endpoints: list[str]) -> list[str]:
+def snmpsim_command(data_dir: Path, cache_dir: Path, endpoints: list[str], extra_args=()) -> list[str]:
     """The snmpsim command line (dropping privileges to root's own id when run as root:
     the virtualenv usually lives where an unprivileged user cannot read it)."""
     exe = Path(sys.executable).with_name("snmpsim-command-responder")
@@ -378,12 +379,14 @@ def snmpsim_command(data_dir: Path, cache_dir: Path, endpoints: list[str]) -> li
     command += [f"--agent-udpv4-endpoint={e}" for e in endpoints]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command += ["--process-user=root", "--process-group=root"]
-    return command
+    return command + list(extra_args)
 
 
-def snmpsim_start(data_dir: Path, cache_dir: Path, endpoints: list[str], log_file: Path) -> subprocess.Popen:
+def snmpsim_start(
+    data_dir: Path, cache_dir: Path, endpoints: list[str], log_file: Path, extra_args=()
+) -> subprocess.Popen:
     cache_dir.mkdir(parents=True, exist_ok=True)
     log = open(log_file, "ab")  # noqa: SIM115 -- kept open for the child's lifetime
     return subprocess.Popen(  # noqa: S603 -- fixed command line built above
-        snmpsim_command(data_dir, cache_dir, endpoints), stdout=log, stderr=subprocess.STDOUT
+        snmpsim_command(data_dir, cache_dir, endpoints, extra_args), stdout=log, stderr=subprocess.STDOUT
     )

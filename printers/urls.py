@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:pk>/", views.PrinterDetailView.as_view(), name="printer_detail"),
     path("actions/", views.PrinterActionView.as_view(), name="printer_action"),
     path("location/", views.PrinterLocationView.as_view(), name="printer_location"),
+    path("refresh-status/", views.PrinterRefreshStatusView.as_view(), name="refresh_status"),
 ]

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -80,6 +81,11 @@ class PrinterListView(TenantScopedMixin, SingleTableMixin, FilterView):
             for key, action in ACTIONS.items()
             if not action.permission or self.request.user.has_perm(action.permission)
         ]
+        table = context.get("table")
+        page = getattr(table, "page", None)
+        context["pending_ids"] = (
+            [row.record.pk for row in page.object_list if row.record.refresh_pending] if page else []
+        )
         context["filters_active"] = any(
             self.request.GET.get(k) for k in ("q", "contract", "new", "state", "incident", "site")
         )
@@ -153,7 +159,9 @@ class PrinterDetailView(TenantScopedMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         tab = self.get_tab()
-        context.update(tab=tab, tabs=TABS, state=getattr(self.object, "state", None))
+        context.update(
+            tab=tab, tabs=TABS, state=getattr(self.object, "state", None), device_ids=[self.object.pk]
+        )
         loader = getattr(self, f"tab_{tab}", None)
         if loader:
             context.update(loader(self.object))
@@ -276,6 +284,10 @@ class PrinterActionView(LoginRequiredMixin, View):
     def _name(device) -> str:
         return device.serial_number or str(device)
 
+    @classmethod
+    def _result(cls, device, text: str) -> str:
+        return _("%(device)s: %(result)s") % {"device": cls._name(device), "result": text}
+
     def _contract(self, request, devices, under: bool):
         for device in devices:
             changed = services.device_contract_set(device=device, under_contract=under, by=request.user)
@@ -300,25 +312,44 @@ class PrinterActionView(LoginRequiredMixin, View):
         self._contract(request, devices, False)
 
     def do_refresh(self, request, devices):
-        result = services.device_status_refresh_request(devices=devices, by=request.user)
+        queued = services.device_status_refresh_request(devices=devices, by=request.user)
         for device in devices:
-            messages.info(
-                request,
-                _("%(device)s: status requested; the grid shows it as pending until the device answers.")
-                % {"device": self._name(device)},
-            )
-        return result
+            if queued:
+                text = _(
+                    "%(device)s: status requested; the grid shows it as pending until the device answers."
+                )
+            else:
+                text = _(
+                    "%(device)s: status requested, but the monitoring queue is unavailable right now; "
+                    "the request is kept and the next poll answers it."
+                )
+            (messages.info if queued else messages.warning)(request, text % {"device": self._name(device)})
 
     def _device_command(self, request, devices, service):
         for device in devices:
             ok, text = service(device=device, by=request.user)
-            (messages.success if ok else messages.error)(request, f"{self._name(device)}: {text}")
+            (messages.success if ok else messages.error)(request, self._result(device, text))
 
     def do_reset(self, request, devices):
         self._device_command(request, devices, services.device_reset)
 
     def do_test_page(self, request, devices):
         self._device_command(request, devices, services.device_test_page_print)
+
+
+class PrinterRefreshStatusView(LoginRequiredMixin, View):
+    """htmx: while any of these devices waits for a fresh status, answer "pending"; then
+    tell the page to reload itself so that the new values show without a manual reload."""
+
+    def get(self, request):
+        ids = [int(v) for v in request.GET.getlist("devices") if v.isdigit()][:200]
+        devices = list(Device.objects.for_user(request.user).filter(pk__in=ids).select_related("state"))
+        pending = [d for d in devices if d.refresh_pending]
+        if pending:
+            return render(request, "printers/includes/refresh_pending.html", {"pending": pending, "ids": ids})
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
 
 
 class PrinterLocationView(LoginRequiredMixin, View):

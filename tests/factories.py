@@ -41,7 +41,7 @@ def device(
         account=account,
         site=site,
         model=model,
-        serial_number=serial or f"SN{next(_serials)}",
+        serial_number=serial if serial is not None else f"SN{next(_serials)}",
         **fields,
     )
     if state is not None or levels is not None or total is not None:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from pyasn1.codec.ber import decoder, encoder
 from pyasn1.error import PyAsn1Error
+from pyasn1.type import univ
 from pysnmp.proto import api, rfc1902, rfc1905
 
 from printers.snmp.types import (
@@ -41,24 +42,25 @@ _V2C = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 
 def _to_value(value) -> Value:
     """A pyasn1 value as a plain Python value (see printers.snmp.types.Value)."""
-    if isinstance(value, rfc1905.NoSuchObject):
+    tag = value.tagSet
+    if tag == rfc1905.NoSuchObject.tagSet:
         return Special.NO_SUCH_OBJECT
-    if isinstance(value, rfc1905.NoSuchInstance):
+    if tag == rfc1905.NoSuchInstance.tagSet:
         return Special.NO_SUCH_INSTANCE
-    if isinstance(value, rfc1905.EndOfMibView):
+    if tag == rfc1905.EndOfMibView.tagSet:
         return Special.END_OF_MIB_VIEW
-    if isinstance(value, rfc1902.Null) or not value.isValue:
+    if isinstance(value, univ.Null) or not value.isValue:
         return Special.NULL
-    if isinstance(value, rfc1902.IpAddress):
+    if tag == rfc1902.IpAddress.tagSet:
         return ".".join(str(b) for b in value.asOctets())
-    if isinstance(value, rfc1902.ObjectIdentifier):
+    if isinstance(value, univ.ObjectIdentifier):
         return ".".join(str(p) for p in value)
-    if isinstance(value, rfc1902.OctetString | rfc1902.Bits | rfc1902.Opaque):
+    if isinstance(value, univ.OctetString):
         return bytes(value.asOctets())
     try:
         return int(value)
     except (TypeError, ValueError):
-        return bytes(str(value), "utf-8", "replace")
+        return str(value).encode("utf-8", "replace")
 
 
 def _to_asn1(value: int | bytes | str):

@@ -64,7 +64,8 @@ async def _collect_bulk(client, target, scalars, columns, max_repetitions) -> di
             raise
         n = len(pending_scalars)
         for requested, vb in zip(pending_scalars, answer[:n], strict=False):
-            if vb.oid[: len(requested)] == requested and not isinstance(vb.value, Special):
+            accept = oids.SCALAR_ACCEPTS.get(requested, requested)
+            if vb.oid[: len(accept)] == accept and not isinstance(vb.value, Special):
                 values[vb.oid] = vb.value
         pending_scalars = pending_scalars[len(answer[:n]) :]
         rows = answer[n:]
@@ -109,7 +110,7 @@ async def _walk_into(client, target, col, start, values) -> None:
 
 async def _get_scalars(client: SnmpClient, target: SnmpTarget, scalars) -> dict[Oid, Value]:
     """GET of the .0 instances; objects an SNMPv1 agent does not know are dropped and asked again."""
-    wanted = [(*obj, 0) for obj in scalars]
+    wanted = [oids.SCALAR_ACCEPTS.get(obj) or (*obj, 0) for obj in scalars]
     values: dict[Oid, Value] = {}
     while wanted:
         try:

@@ -193,11 +193,9 @@ def error_state_names(value: Value | None) -> list[str]:
     if value is None or isinstance(value, Special):
         return []
     if isinstance(value, int):
-        if value < 0:
+        if value < 0 or value > 0xFFFF:
             return []
         raw = value.to_bytes(2, "big") if value > 0xFF else bytes([value])
-        if value > 0xFFFF:
-            return []
     elif isinstance(value, str):
         raw = value.encode("latin-1", "replace")
     else:

@@ -49,7 +49,15 @@ XEROX_TOTAL = parse_oid("1.3.6.1.4.1.253.8.53.13.2.1.6.1.20.1")
 XEROX_COLOUR = parse_oid("1.3.6.1.4.1.253.8.53.13.2.1.6.1.20.33")
 XEROX_BLACK = parse_oid("1.3.6.1.4.1.253.8.53.13.2.1.6.1.20.34")
 
+
+def before(oid: Oid) -> Oid:
+    """The OID just before a leaf: GETNEXT on it returns the leaf itself."""
+    return (*oid[:-1], oid[-1] - 1)
+
+
 # What one poll asks for: scalars once (non-repeaters), columns as rows (repeaters).
+# A scalar is asked by its parent (GETNEXT gives the .0 instance); the Xerox counters are
+# table cells without .0, asked through the OID just before them.
 SCALARS: tuple[Oid, ...] = (
     SYS_DESCR,
     SYS_OBJECT_ID,
@@ -59,10 +67,12 @@ SCALARS: tuple[Oid, ...] = (
     HP_TOTAL,
     HP_MONO,
     HP_COLOUR,
-    XEROX_TOTAL,
-    XEROX_COLOUR,
-    XEROX_BLACK,
+    before(XEROX_TOTAL),
+    before(XEROX_COLOUR),
+    before(XEROX_BLACK),
 )
+# What each scalar request must answer with (its own subtree, or the leaf after it).
+SCALAR_ACCEPTS: dict[Oid, Oid] = {before(o): o for o in (XEROX_TOTAL, XEROX_COLOUR, XEROX_BLACK)}
 COLUMNS: tuple[Oid, ...] = (
     HR_DEVICE_TYPE,
     HR_DEVICE_DESCR,

@@ -1,0 +1,93 @@
+"""A real Celery worker with the Redis broker polls simulated devices (no eager mode here)."""
+
+import os
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from fmp.celery import app
+from printers.models import Device, PollRun
+from printers.tasks import device_status_refresh, fleet_poll
+from tests import factories
+
+BROKER = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def celery_worker(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    old = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url = BROKER
+    app.conf.task_always_eager = False
+    app.conf.broker_connection_retry_on_startup = True
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.flushdb()  # a clean queue for this test
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
+        yield
+    app.conf.broker_url, app.conf.task_always_eager = old
+
+
+def wait_for(predicate, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_polls_the_fleet_through_redis(account, simulator, celery_worker):
+    devices = [
+        factories.device(
+            account, serial=f"W{i}", ip_address="127.0.0.1", snmp_port=simulator["port"], snmp_community=c
+        )
+        for i, c in enumerate(["sim-xerox-colour", "sim-hp-mono", "sim-encodings"])
+    ]
+    fleet_poll.delay()
+    assert wait_for(lambda: PollRun.objects.filter(kind="fleet", finished_at__isnull=False).exists())
+    states = {
+        d.serial_number: d.state
+        for d in Device.objects.filter(pk__in=[d.pk for d in devices]).select_related("state")
+    }
+    assert states["W0"].total_pages == 681235 and states["W0"].level_cyan == 70
+    assert states["W1"].level_black == 8 and states["W1"].overall == "warning"
+    assert states["W2"].level_yellow == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_get_printer_status_round_trip_through_the_worker(
+    account, simulator, celery_worker, client, plain_user
+):
+    device = factories.device(
+        account,
+        serial="RT1",
+        ip_address="127.0.0.1",
+        snmp_port=simulator["port"],
+        snmp_community="sim-paper-out",
+    )
+    client.force_login(plain_user)
+    response = client.post("/printers/actions/", {"action": "refresh", "devices": [device.pk]}, follow=True)
+    assert "état demandé" in response.content.decode()
+    assert wait_for(lambda: not Device.objects.get(pk=device.pk).refresh_pending)
+    device.refresh_from_db()
+    assert device.state.overall == "error" and "noPaper" in device.state.conditions
+    status = client.get(f"/printers/refresh-status/?devices={device.pk}")
+    assert status["HX-Refresh"] == "true"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refresh_task_is_idempotent_when_delivered_twice(account, simulator, celery_worker):
+    device = factories.device(
+        account,
+        serial="RT2",
+        ip_address="127.0.0.1",
+        snmp_port=simulator["port"],
+        snmp_community="sim-hp-mono",
+    )
+    device_status_refresh.delay([device.pk])
+    device_status_refresh.delay([device.pk])
+    assert wait_for(lambda: PollRun.objects.filter(kind="refresh", finished_at__isnull=False).count() == 2)
+    assert device.counter_samples.filter(counter="total").count() == 1
+    assert device.status_history.count() == 1
