@@ -10,6 +10,8 @@ from django.test import Client
 from accounts import roles
 from accounts.models import Account, Site, User
 
+pytest_plugins = ["tests.fixtures_snmp"]
+
 PASSWORD = "Sturdy-Pass-42"
 
 

@@ -1,32 +1,12 @@
 """A real Celery worker with the Redis broker polls simulated devices (no eager mode here)."""
 
-import os
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
-from fmp.celery import app
 from printers.models import Device, PollRun
 from printers.tasks import device_status_refresh, fleet_poll
 from tests import factories
-
-BROKER = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def celery_worker(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    old = (app.conf.broker_url, app.conf.task_always_eager)
-    app.conf.broker_url = BROKER
-    app.conf.task_always_eager = False
-    app.conf.broker_connection_retry_on_startup = True
-    with app.connection_for_write() as conn:
-        conn.default_channel.client.flushdb()  # a clean queue for this test
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
-        yield
-    app.conf.broker_url, app.conf.task_always_eager = old
-
 
 def wait_for(predicate, seconds=30):
     deadline = time.monotonic() + seconds

@@ -5,7 +5,7 @@ import pytest
 from printers.snmp import oids
 from printers.snmp.client import SnmpClient
 from printers.snmp.types import SnmpResponseError, SnmpTarget, SnmpTimeout, Special
-from tests.snmp.conftest import V3, free_udp_port, run
+from tests.fixtures_snmp import V3, free_udp_port, run
 
 
 async def _with_client(fn):

@@ -9,7 +9,7 @@ from printers.discovery import discovery_run
 from printers.models import Device, DeviceEvent, DiscoveryRange
 from printers.simfleet import SPECIAL_DEVICES, SimDevice, recording
 from tests import factories
-from tests.snmp.conftest import free_tcp_port, free_udp_port, start_simulator
+from tests.fixtures_snmp import free_tcp_port, free_udp_port, start_simulator
 
 pytestmark = pytest.mark.django_db
 

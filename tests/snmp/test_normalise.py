@@ -11,7 +11,7 @@ from printers.snmp.client import SnmpClient
 from printers.snmp.normalise import ERROR_BITS, error_state_names, normalise
 from printers.snmp.probe import probe
 from printers.snmp.types import Special
-from tests.snmp.conftest import SHARED_SNMP, run
+from tests.fixtures_snmp import SHARED_SNMP, run
 
 
 def poll(target):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from printers.models import CounterSample, Device, DeviceCondition, PollRun, StatusObservation
 from printers.polling import fleet_poll_run
 from tests import factories
-from tests.snmp.conftest import free_udp_port
+from tests.fixtures_snmp import free_udp_port
 
 pytestmark = pytest.mark.django_db
 

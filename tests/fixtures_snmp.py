@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import time
@@ -14,7 +15,7 @@ from printers.simfleet import SPECIAL_DEVICES, recording, snmpsim_start
 from printers.snmp.client import SnmpClient
 from printers.snmp.types import SnmpTarget
 
-SHARED_SNMP = Path(__file__).resolve().parents[2].parent / "shared" / "snmp"
+SHARED_SNMP = Path(__file__).resolve().parents[1].parent / "shared" / "snmp"
 V3 = {"user": "fmpv3", "auth": "SHA", "auth_key": "authpass123", "priv": "AES", "priv_key": "privpass123"}
 
 
@@ -86,7 +87,7 @@ def sim_target(simulator):
     return make
 
 
-SNMPD_CONF = Path(__file__).resolve().parents[2] / "bench" / "agent" / "snmpd_printer.conf"
+SNMPD_CONF = Path(__file__).resolve().parents[1] / "bench" / "agent" / "snmpd_printer.conf"
 
 
 @pytest.fixture(scope="session")
@@ -130,3 +131,25 @@ def snmpd_agent(tmp_path_factory):
     yield {"host": "127.0.0.1", "port": port}
     process.terminate()
     process.wait(10)
+
+
+BROKER = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def celery_worker(settings):
+    """A real Celery worker (solo pool, in a thread) consuming from the Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from fmp.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    old = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url = BROKER
+    app.conf.task_always_eager = False
+    app.conf.broker_connection_retry_on_startup = True
+    with app.connection_for_write() as conn:
+        conn.default_channel.client.flushdb()  # a clean queue for this test
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
+        yield
+    app.conf.broker_url, app.conf.task_always_eager = old
