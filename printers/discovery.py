@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from fmp.aio import LoopThread
 from printers.models import Device, DeviceEvent, DeviceModel, DiscoveryRange, Manufacturer, PollRun
 from printers.snmp.client import SnmpClient
 from printers.snmp.normalise import Normalised
@@ -54,36 +55,44 @@ async def _sweep(client: SnmpClient, rng: DiscoveryRange) -> list[tuple[str, Nor
     return [f for f in found if f]
 
 
+def _sweep_ranges(runner, client, ranges) -> tuple[int, int]:
+    created = updated = 0
+    for rng in ranges:
+        try:
+            found = runner.run(_sweep(client, rng))
+        except ValueError as exc:
+            rng.last_result = str(exc)[:500]
+            rng.last_run_at = timezone.now()
+            rng.save(update_fields=["last_result", "last_run_at"])
+            continue
+        new, moved = 0, 0
+        for host, info in found:
+            outcome = discovered_device_record(rng=rng, host=host, info=info)
+            new += outcome == "created"
+            moved += outcome == "moved"
+        created += new
+        updated += moved
+        rng.last_run_at = timezone.now()
+        rng.last_result = f"{len(found)} printer(s) answered, {new} new, {moved} moved"
+        rng.save(update_fields=["last_result", "last_run_at"])
+    return created, updated
+
+
+async def _close(client: SnmpClient) -> None:
+    client.close()
+
+
 def discovery_run(*, range_ids: list[int] | None = None) -> PollRun:
     run = PollRun.objects.create(kind="discovery")
     ranges = DiscoveryRange.objects.filter(enabled=True).select_related("account", "site")
     if range_ids is not None:
         ranges = ranges.filter(pk__in=range_ids)
-    created = updated = 0
-    loop = asyncio.new_event_loop()
-    client = SnmpClient()
-    try:
-        for rng in ranges:
-            try:
-                found = loop.run_until_complete(_sweep(client, rng))
-            except ValueError as exc:
-                rng.last_result = str(exc)[:500]
-                rng.last_run_at = timezone.now()
-                rng.save(update_fields=["last_result", "last_run_at"])
-                continue
-            new, moved = 0, 0
-            for host, info in found:
-                outcome = discovered_device_record(rng=rng, host=host, info=info)
-                new += outcome == "created"
-                moved += outcome == "moved"
-            created += new
-            updated += moved
-            rng.last_run_at = timezone.now()
-            rng.last_result = f"{len(found)} printer(s) answered, {new} new, {moved} moved"
-            rng.save(update_fields=["last_result", "last_run_at"])
-    finally:
-        client.close()
-        loop.close()
+    with LoopThread() as runner:
+        client = SnmpClient()
+        try:
+            created, updated = _sweep_ranges(runner, client, ranges)
+        finally:
+            runner.run(_close(client))
     run.devices = created + updated
     run.note = f"{created} new, {updated} moved"
     run.finished_at = timezone.now()

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from fmp.aio import LoopThread
 from printers.conditions import device_conditions_sync
 from printers.models import Device, PollRun
 from printers.observation import DeviceObservation
@@ -54,8 +55,11 @@ class BatchStats:
 
 
 def _claim(
-    *, after_pk: int, ids: list[int] | None, limit: int, token: str, respect_backoff: bool
+    *, after_pk: int, ids: list[int] | None, limit: int, token: str, respect_backoff: bool, since=None
 ) -> list[Device]:
+    """Take up to ``limit`` devices for this run; ``since``: skip those another worker already
+    polled during this run (claims stop two workers polling a device at once, this stops
+    them polling it one after the other)."""
     now = timezone.now()
     with transaction.atomic():
         qs = Device.objects.filter(managed_by_snmp=True, pk__gt=after_pk).filter(
@@ -68,6 +72,8 @@ def _claim(
             qs = qs.filter(pk__in=ids)
         if respect_backoff:
             qs = qs.exclude(state__backoff_until__gt=now)
+        if since is not None:
+            qs = qs.exclude(state__last_attempt_at__gte=since)
         devices = list(qs.order_by("pk").select_for_update(skip_locked=True, of=("self",))[:limit])
         if devices:
             Device.objects.filter(pk__in=[d.pk for d in devices]).update(
@@ -112,37 +118,48 @@ def fleet_poll_run(
     run = PollRun.objects.create(kind=kind, note=f"token {token}"[:500])
     concurrency = concurrency or settings.FMP_POLL_CONCURRENCY
     stats = BatchStats()
-    loop = asyncio.new_event_loop()
-    client = SnmpClient()
-    after_pk = 0
-    try:
-        while True:
-            devices = _claim(
-                after_pk=after_pk,
-                ids=device_ids,
-                limit=settings.FMP_POLL_BATCH,
-                token=token,
-                respect_backoff=respect_backoff,
+    with LoopThread() as runner:
+        client = SnmpClient()
+        try:
+            _poll_batches(
+                runner, client, device_ids, token, respect_backoff, concurrency, kind, stats, run.started_at
             )
-            if not devices:
-                break
-            after_pk = devices[-1].pk
-            try:
-                results = loop.run_until_complete(
-                    poll_many(
-                        client, devices, concurrency=concurrency, budget=settings.FMP_POLL_DEVICE_BUDGET
-                    )
-                )
-                _store(results, trigger=kind, stats=stats)
-            finally:
-                _release(devices, token)
-    finally:
-        client.close()
-        loop.close()
+        finally:
+            runner.run(_close(client))
     run.devices, run.failures = stats.devices, stats.failures
     run.finished_at = timezone.now()
     run.save(update_fields=["devices", "failures", "finished_at"])
     return run
+
+
+def _poll_batches(
+    runner, client, device_ids, token, respect_backoff, concurrency, kind, stats, since
+) -> None:
+    """Claim a batch, poll it on the runner's loop, store it here (this thread's DB connection)."""
+    after_pk = 0
+    while True:
+        devices = _claim(
+            after_pk=after_pk,
+            ids=device_ids,
+            limit=settings.FMP_POLL_BATCH,
+            token=token,
+            respect_backoff=respect_backoff,
+            since=since,
+        )
+        if not devices:
+            return
+        after_pk = devices[-1].pk
+        try:
+            results = runner.run(
+                poll_many(client, devices, concurrency=concurrency, budget=settings.FMP_POLL_DEVICE_BUDGET)
+            )
+            _store(results, trigger=kind, stats=stats)
+        finally:
+            _release(devices, token)
+
+
+async def _close(client: SnmpClient) -> None:
+    client.close()
 
 
 def _fleet_run_in_progress() -> bool:

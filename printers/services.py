@@ -362,15 +362,14 @@ def device_status_refresh_request(*, devices: list[Device], by) -> bool:
 
 def _run(coro_factory):
     """Run one SNMP/TCP command to completion from synchronous code."""
-    import asyncio
-
+    from fmp.aio import run_sync
     from printers.snmp.client import SnmpClient
 
     async def main():
         async with SnmpClient() as client:
             return await coro_factory(client)
 
-    return asyncio.run(main())
+    return run_sync(main)
 
 
 def _reachable_target(device: Device):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import socket
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from fmp.aio import run_sync
 from printers.simfleet import SPECIAL_DEVICES, recording, snmpsim_start
 from printers.snmp.client import SnmpClient
 from printers.snmp.types import SnmpTarget
@@ -32,7 +32,8 @@ def free_tcp_port() -> int:
 
 
 def run(coro):
-    return asyncio.run(coro)
+    """Run a coroutine on a private loop (the test thread may already run Playwright's)."""
+    return run_sync(lambda: coro)
 
 
 async def _answers(target: SnmpTarget) -> bool:
@@ -148,8 +149,12 @@ def celery_worker(settings):
     app.conf.broker_url = BROKER
     app.conf.task_always_eager = False
     app.conf.broker_connection_retry_on_startup = True
+    app._pool = None  # no connection pool left from another broker URL
+    app.amqp._producer_pool = None
     with app.connection_for_write() as conn:
         conn.default_channel.client.flushdb()  # a clean queue for this test
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
         yield
     app.conf.broker_url, app.conf.task_always_eager = old
+    app._pool = None
+    app.amqp._producer_pool = None

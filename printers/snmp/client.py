@@ -22,6 +22,7 @@ from pyasn1.error import PyAsn1Error
 from pyasn1.type import univ
 from pysnmp.proto import api, rfc1902, rfc1905
 
+from printers.snmp.ber import BerError, decode_response
 from printers.snmp.types import (
     Oid,
     SnmpError,
@@ -73,6 +74,68 @@ def _to_asn1(value: int | bytes | str):
     return rfc1902.OctetString(value)
 
 
+_ID_MIN, _ID_MAX = 0x10000000, 0x7FFFFFF0
+_ID_MARKER = 0x5F3A9C17
+
+
+def _encode_template(
+    target: SnmpTarget, kind: str, oids, non_repeaters, max_repetitions, values
+) -> tuple[bytes, int]:
+    """The request message encoded once by pysnmp, and where its 4-byte request id sits."""
+    module = _V1 if target.version == "1" else _V2C
+    pdu = {
+        "get": module.GetRequestPDU,
+        "next": module.GetNextRequestPDU,
+        "set": module.SetRequestPDU,
+        "bulk": getattr(module, "GetBulkRequestPDU", None),
+    }[kind]()
+    if kind == "bulk":
+        module.apiBulkPDU.set_defaults(pdu)
+        module.apiBulkPDU.set_non_repeaters(pdu, non_repeaters)
+        module.apiBulkPDU.set_max_repetitions(pdu, max_repetitions)
+    else:
+        module.apiPDU.set_defaults(pdu)
+    module.apiPDU.set_varbinds(
+        pdu, [(oid, values[i] if values else module.Null("")) for i, oid in enumerate(oids)]
+    )
+    module.apiPDU.set_request_id(pdu, _ID_MARKER)
+    message = module.Message()
+    module.apiMessage.set_defaults(message)
+    module.apiMessage.set_community(message, target.community)
+    module.apiMessage.set_pdu(message, pdu)
+    wire = bytes(encoder.encode(message))
+    marker = b"\x02\x04" + _ID_MARKER.to_bytes(4, "big")
+    community_end = wire.find(target.community.encode("utf-8", "replace")) + len(
+        target.community.encode("utf-8", "replace")
+    )
+    at = wire.find(marker, max(0, community_end))
+    if at < 0:
+        raise SnmpError("could not encode the request")
+    return wire, at + 2
+
+
+def _decode(data: bytes) -> tuple[int, int, int, list[VarBind]]:
+    """(request id, error status, error index, var-binds) of a v1/v2c response.
+
+    The fast BER reader handles what agents normally send; anything else goes through
+    pysnmp's own decoder, which is slower but knows every corner of the standard.
+    """
+    try:
+        _version, request_id, status, index, pairs = decode_response(data)
+        return request_id, status, index, [VarBind(oid, value) for oid, value in pairs]
+    except BerError:
+        version = int(api.decodeMessageVersion(data))
+        module = api.PROTOCOL_MODULES[version]
+        message, _rest = decoder.decode(data, asn1Spec=module.Message())
+        pdu = module.apiMessage.get_pdu(message)
+        return (
+            int(module.apiPDU.get_request_id(pdu)),
+            int(module.apiPDU.get_error_status(pdu)),
+            int(module.apiPDU.get_error_index(pdu, muteErrors=True)),
+            [VarBind(tuple(oid), _to_value(val)) for oid, val in module.apiPDU.get_varbinds(pdu)],
+        )
+
+
 class _Protocol(asyncio.DatagramProtocol):
     def __init__(self, client: SnmpClient):
         self.client = client
@@ -91,7 +154,8 @@ class SnmpClient:
         self._transports: dict[int, asyncio.DatagramTransport] = {}
         self._pending: dict[int, tuple[asyncio.Future, tuple[str, int]]] = {}
         self._resolved: dict[str, str] = {}
-        self._next_id = random.randrange(1, 2**30)
+        self._next_id = random.randrange(_ID_MIN, _ID_MAX)
+        self._templates: dict[tuple, tuple[bytes, int]] = {}
         self._v3 = None  # (engine, module) created on first SNMPv3 request
 
     async def __aenter__(self) -> SnmpClient:
@@ -203,15 +267,11 @@ class SnmpClient:
 
     def _datagram_received(self, data: bytes, addr) -> None:
         try:
-            version = int(api.decodeMessageVersion(data))
-            module = api.PROTOCOL_MODULES[version]
-            message, _rest = decoder.decode(data, asn1Spec=module.Message())
-            pdu = module.apiMessage.get_pdu(message)
-            request_id = int(module.apiPDU.get_request_id(pdu))
-        except (PyAsn1Error, KeyError, ValueError, TypeError) as exc:
+            answer = _decode(data)
+        except (PyAsn1Error, BerError, KeyError, ValueError, TypeError) as exc:
             logger.debug("undecodable SNMP datagram from %s: %s", addr, exc)
             return
-        pending = self._pending.get(request_id)
+        pending = self._pending.get(answer[0])
         if pending is None:
             return
         future, expected = pending
@@ -219,12 +279,15 @@ class SnmpClient:
             logger.debug("SNMP answer from %s ignored: request went to %s", addr, expected)
             return
         if not future.done():
-            future.set_result((module, pdu))
+            future.set_result(answer)
 
     def _take_id(self) -> int:
-        self._next_id = self._next_id % (2**31 - 2) + 1
+        """A request id that BER-encodes in exactly four bytes (so templates can be patched)."""
+        self._next_id += 1
+        if not _ID_MIN <= self._next_id <= _ID_MAX:
+            self._next_id = _ID_MIN
         while self._next_id in self._pending:
-            self._next_id = self._next_id % (2**31 - 2) + 1
+            self._next_id += 1
         return self._next_id
 
     async def _request(
@@ -239,38 +302,26 @@ class SnmpClient:
     ) -> list[VarBind]:
         if target.version == "3":
             return await self._request_v3(target, kind, oids, non_repeaters, max_repetitions, values)
-        module = _V1 if target.version == "1" else _V2C
-        pdu = {
-            "get": module.GetRequestPDU,
-            "next": module.GetNextRequestPDU,
-            "set": module.SetRequestPDU,
-            "bulk": getattr(module, "GetBulkRequestPDU", None),
-        }[kind]()
-        if kind == "bulk":
-            module.apiBulkPDU.set_defaults(pdu)
-            module.apiBulkPDU.set_non_repeaters(pdu, non_repeaters)
-            module.apiBulkPDU.set_max_repetitions(pdu, max_repetitions)
-        else:
-            module.apiPDU.set_defaults(pdu)
-        module.apiPDU.set_varbinds(
-            pdu, [(oid, values[i] if values else module.Null("")) for i, oid in enumerate(oids)]
-        )
         address = await self._address(target)
         transport = await self._transport(address[0])
         request_id = self._take_id()
-        module.apiPDU.set_request_id(pdu, request_id)
-        message = module.Message()
-        module.apiMessage.set_defaults(message)
-        module.apiMessage.set_community(message, target.community)
-        module.apiMessage.set_pdu(message, pdu)
-        wire = encoder.encode(message)
+        key = (target.version, target.community, kind, tuple(oids), non_repeaters, max_repetitions)
+        template = None if values else self._templates.get(key)
+        if template is None:
+            template = _encode_template(target, kind, oids, non_repeaters, max_repetitions, values)
+            if not values:
+                if len(self._templates) > 4096:
+                    self._templates.clear()
+                self._templates[key] = template
+        wire, at = template
+        wire = wire[:at] + request_id.to_bytes(4, "big") + wire[at + 4 :]
         future = asyncio.get_running_loop().create_future()
         self._pending[request_id] = (future, address)
         try:
             for _attempt in range(max(0, target.retries) + 1):
                 transport.sendto(wire, address)
                 try:
-                    rsp_module, rsp_pdu = await asyncio.wait_for(asyncio.shield(future), target.timeout)
+                    answer = await asyncio.wait_for(asyncio.shield(future), target.timeout)
                     break
                 except TimeoutError:
                     continue
@@ -280,10 +331,10 @@ class SnmpClient:
             self._pending.pop(request_id, None)
             if not future.done():
                 future.cancel()
-        status = int(rsp_module.apiPDU.get_error_status(rsp_pdu))
+        _request_id, status, index, varbinds = answer
         if status:
-            raise SnmpResponseError(status, int(rsp_module.apiPDU.get_error_index(rsp_pdu, muteErrors=True)))
-        return [VarBind(tuple(oid), _to_value(val)) for oid, val in rsp_module.apiPDU.get_varbinds(rsp_pdu)]
+            raise SnmpResponseError(status, index)
+        return varbinds
 
     # --- SNMPv3 ---------------------------------------------------------------------------
 

@@ -64,6 +64,15 @@ SCALARS: tuple[Oid, ...] = (
     SYS_UPTIME,
     SYS_NAME,
     SYS_LOCATION,
+    # Columns whose first row is all we need (one printer per agent): GETNEXT on the
+    # column gives that row, at the cost of a scalar instead of a full repetition.
+    HR_DEVICE_DESCR,
+    HR_DEVICE_STATUS,
+    HR_PRINTER_STATUS,
+    HR_PRINTER_ERROR_STATE,
+    PRT_GENERAL_PRINTER_NAME,
+    PRT_GENERAL_SERIAL,
+    PRT_MARKER_LIFE_COUNT,
     HP_TOTAL,
     HP_MONO,
     HP_COLOUR,
@@ -73,17 +82,9 @@ SCALARS: tuple[Oid, ...] = (
 )
 # What each scalar request must answer with (its own subtree, or the leaf after it).
 SCALAR_ACCEPTS: dict[Oid, Oid] = {before(o): o for o in (XEROX_TOTAL, XEROX_COLOUR, XEROX_BLACK)}
+# Tables read row by row (repeaters).
 COLUMNS: tuple[Oid, ...] = (
-    HR_DEVICE_TYPE,
-    HR_DEVICE_DESCR,
-    HR_DEVICE_STATUS,
-    HR_PRINTER_STATUS,
-    HR_PRINTER_ERROR_STATE,
-    PRT_GENERAL_PRINTER_NAME,
-    PRT_GENERAL_SERIAL,
-    PRT_MARKER_LIFE_COUNT,
     PRT_SUPPLY_COLORANT,
-    PRT_SUPPLY_CLASS,
     PRT_SUPPLY_TYPE,
     PRT_SUPPLY_DESCRIPTION,
     PRT_SUPPLY_MAX,
@@ -92,9 +93,7 @@ COLUMNS: tuple[Oid, ...] = (
     PRT_INPUT_MAX,
     PRT_INPUT_CURRENT,
     PRT_INPUT_NAME,
-    PRT_INPUT_DESCRIPTION,
     PRT_ALERT_SEVERITY,
-    PRT_ALERT_GROUP,
     PRT_ALERT_CODE,
     PRT_ALERT_DESCRIPTION,
 )

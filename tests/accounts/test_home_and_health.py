@@ -41,27 +41,17 @@ def test_healthz_reports_database_and_eager_broker(client):
 
 @pytest.mark.django_db
 def test_healthz_with_real_redis_broker(client, settings):
-    from fmp.celery import app
-
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.broker_url = "redis://127.0.0.1:6379/15"
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = settings.CELERY_BROKER_URL or "memory://"
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
+    response = client.get("/healthz")
     assert response.status_code == 200, response.json()
     assert response.json()["checks"]["broker"] == {"status": "ok", "mode": "broker"}
 
 
 @pytest.mark.django_db
 def test_healthz_is_503_when_the_broker_is_down(client, settings):
-    from fmp.celery import app
-
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    try:
-        response = client.get("/healthz")
-    finally:
-        app.conf.broker_url = settings.CELERY_BROKER_URL or "memory://"
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["status"] == "error"

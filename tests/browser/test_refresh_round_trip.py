@@ -10,10 +10,19 @@ from tests.browser.test_printers import login
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_refresh_shows_pending_then_the_new_levels(page, plain_user, account, site, simulator, celery_worker, screenshot):
+def test_refresh_shows_pending_then_the_new_levels(
+    page, plain_user, account, site, simulator, celery_worker, screenshot
+):
     device = factories.device(
-        account, site, serial="813000305", state="ok", levels={"black": 5}, total=1,
-        ip_address="127.0.0.1", snmp_port=simulator["port"], snmp_community="sim-xerox-colour",
+        account,
+        site,
+        serial="813000305",
+        state="ok",
+        levels={"black": 5},
+        total=1,
+        ip_address="127.0.0.1",
+        snmp_port=simulator["port"],
+        snmp_community="sim-xerox-colour",
         model=factories.device_model("ColorQube 9203"),
     )
     login(page, plain_user)

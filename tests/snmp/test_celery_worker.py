@@ -8,6 +8,7 @@ from printers.models import Device, PollRun
 from printers.tasks import device_status_refresh, fleet_poll
 from tests import factories
 
+
 def wait_for(predicate, seconds=30):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -94,14 +94,8 @@ def test_reset_is_sent_over_snmp(manager_client, sim_printer):
     assert DeviceEvent.objects.filter(device=sim_printer, key="printers.device.reset").exists()
 
 
-def test_reset_refused_by_a_read_only_agent_says_why(manager_client, account, simulator):
-    device = factories.device(
-        account,
-        serial="RO",
-        ip_address="127.0.0.1",
-        snmp_port=simulator["port"],
-        snmp_community="sim-special-levels",
-    )
+def test_reset_refused_by_a_read_only_agent_says_why(manager_client, account, snmpd_agent):
+    device = factories.device(account, serial="RO", ip_address="127.0.0.1", snmp_port=snmpd_agent["port"])
     response = manager_client.post(
         "/printers/actions/", {"action": "reset", "devices": [device.pk]}, follow=True
     )

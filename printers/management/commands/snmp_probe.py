@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fmp.aio import run_sync
 from printers.snmp.client import SnmpClient
 from printers.snmp.probe import probe
 from printers.snmp.types import SnmpTarget
@@ -52,7 +52,7 @@ class Command(BaseCommand):
             async with SnmpClient() as client:
                 return await probe(client, target)
 
-        result = asyncio.run(run())
+        result = run_sync(run)
         if not result.ok:
             if options["json"]:
                 self.stdout.write(
