@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from fmp.db import bulk_update_fast
 from printers.models import DeviceCondition, DeviceState
 from printers.snmp.normalise import ERROR_CONDITIONS
 
@@ -52,7 +53,7 @@ def device_conditions_sync(*, states: list[DeviceState], at: datetime) -> tuple[
                 to_clear.append(condition)
     DeviceCondition.objects.bulk_create(to_raise, ignore_conflicts=True)
     if to_clear:
-        DeviceCondition.objects.bulk_update(to_clear, ["cleared_at"])
+        bulk_update_fast(to_clear, ["cleared_at"])
     raised = (
         list(
             DeviceCondition.objects.filter(

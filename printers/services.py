@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fmp.db import bulk_update_fast
 from printers.models import (
     CounterSample,
     Device,
@@ -278,12 +279,12 @@ class _HistoryWriter:
                 if stored is not None:
                     self.supply_samples.append(_sample(stored, reading, at))
         if self.changed_supplies:
-            Supply.objects.bulk_update(self.changed_supplies, self.SUPPLY_FIELDS, batch_size=1000)
+            bulk_update_fast(self.changed_supplies, self.SUPPLY_FIELDS)
         SupplyLevelSample.objects.bulk_create(self.supply_samples, ignore_conflicts=True, batch_size=2000)
         CounterSample.objects.bulk_create(self.counter_samples, ignore_conflicts=True, batch_size=2000)
-        DeviceState.objects.bulk_update(self.states, self.STATE_FIELDS, batch_size=500)
+        bulk_update_fast(self.states, self.STATE_FIELDS)
         if self.identities:
-            Device.objects.bulk_update(self.identities, ["system_name", "printer_location", "serial_number"])
+            bulk_update_fast(self.identities, ["system_name", "printer_location", "serial_number"])
 
 
 def _sample(supply: Supply, reading: SupplyReading, at: datetime) -> SupplyLevelSample:
