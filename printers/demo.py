@@ -269,3 +269,45 @@ def demo_fleet_build(
     ]
     SupplyLevelSample.objects.bulk_create(samples, batch_size=10000)
     return len(devices)
+
+
+@transaction.atomic
+def demo_special_devices(*, account, site, now: datetime | None = None) -> int:
+    """Devices answered by the simulator's special recordings (vendors, every error bit,
+    special levels, encodings, no supplies, a counter that went backwards)."""
+    from printers.simfleet import SPECIAL_DEVICES
+
+    now = now or timezone.now()
+    created = 0
+    for spec in SPECIAL_DEVICES:
+        if spec.community == "sim-hostile":
+            continue  # kept for the tests: hostile text is not a first impression
+        device, new = Device.objects.get_or_create(
+            account=account,
+            snmp_community=spec.community,
+            defaults={
+                "site": site,
+                "serial_number": spec.serial,
+                "ip_address": "127.0.0.1",
+                "snmp_port": settings.FMP_SIM_PORT,
+                "discovered_at": now - timedelta(days=400),
+                "model": DeviceModel.objects.filter(name=spec.model).first(),
+            },
+        )
+        if not new:
+            continue
+        created += 1
+        if spec.community == "sim-counter-backwards":
+            # Its history says 480,000 pages; the device now answers 1,200 (board replaced).
+            CounterSample.objects.bulk_create(
+                [
+                    CounterSample(
+                        device=device,
+                        counter="total",
+                        observed_at=now - timedelta(days=d),
+                        value=480_000 - d * 300,
+                    )
+                    for d in (90, 60, 30)
+                ]
+            )
+    return created

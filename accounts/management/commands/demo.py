@@ -24,7 +24,7 @@ class Command(BaseCommand):
         password = os.environ.get("FMP_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
         world = demo_world_build(password=password)
         if options["devices"] > 0:
-            from printers.demo import demo_fleet_build
+            from printers.demo import demo_fleet_build, demo_special_devices
 
             pursuit, other = world["accounts"][1], world["accounts"][2]
             xps, other_site = world["sites"]
@@ -36,8 +36,13 @@ class Command(BaseCommand):
                 seed=2,
                 serial_prefix="O",
             )
-            self.stdout.write(f"Demo fleet: {created} new device(s).")
+            created += demo_special_devices(account=pursuit, site=xps)
+            fleet_line = f"Demo fleet: {created} new device(s)."
+        else:
+            fleet_line = ""
         self.stdout.write(self.style.SUCCESS("Demo world ready."))
+        if fleet_line:
+            self.stdout.write(fleet_line)
         self.stdout.write(f"Accounts: {', '.join(a.full_name for a in world['accounts'])}")
         self.stdout.write("Users (password for new users: %s):" % password)
         for spec in DEMO_USERS:
