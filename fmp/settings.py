@@ -252,3 +252,9 @@ FMP_DISCOVERY_TIMEOUT = float(env_int("FMP_DISCOVERY_TIMEOUT_MS", 1000, minimum=
 FMP_SIM_PORT = env_int("FMP_SIM_PORT", 16161, minimum=1024)
 # Raw print port for test pages (JetDirect/AppSocket); tests point it at a local listener.
 FMP_RAW_PRINT_PORT = env_int("FMP_RAW_PRINT_PORT", 9100, minimum=1)
+
+# --- Service requests -----------------------------------------------------------------
+# Close an automatic ticket when its condition clears, unless the help desk handled it.
+FMP_TICKET_AUTOCLOSE = env_bool("FMP_TICKET_AUTOCLOSE", True)
+# Address of the portal in e-mails (links to tickets, orders...).
+FMP_PUBLIC_URL = env_str("FMP_PUBLIC_URL", "http://127.0.0.1:8000")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("settings/", SettingsView.as_view(), name="settings"),
     path("accounts/", include("accounts.urls")),
     path("printers/", include("printers.urls")),
+    path("tickets/", include("tickets.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

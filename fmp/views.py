@@ -14,6 +14,7 @@ from django.views.generic import TemplateView
 
 from documents.models import ExternalLink
 from printers.selectors import fleet_summary
+from tickets.selectors import ticket_summary
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +53,12 @@ class HomeView(LoginRequiredMixin, TemplateView):
                 "key": "tickets",
                 "title": _("Service requests"),
                 "icon": "tools",
-                "template": "panes/not_available.html",
-                "empty_text": _("No service request yet."),
+                "template": "panes/tickets.html",
+                "empty_text": _("No open service request."),
+                "links": [
+                    {"url": reverse("tickets:ticket_list"), "text": _("View service requests")},
+                    {"url": reverse("tickets:ticket_new"), "text": _("Request service")},
+                ],
             },
             {
                 "key": "links",
@@ -75,6 +80,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(
             panes=self.get_panes(),
             fleet=fleet_summary(user),
+            tickets=ticket_summary(user),
             external_links=list(ExternalLink.objects.for_user(user)[:10]),
             **kwargs,
         )

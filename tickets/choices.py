@@ -19,3 +19,18 @@ class TicketOrigin(models.TextChoices):
     PORTAL = "portal", _("Portal")
     MONITORING = "monitoring", _("Monitoring")
     HELP_DESK = "helpdesk", _("Help desk")
+
+
+class Severity(models.IntegerChoices):
+    CRITICAL = 1, _("1 - Critical: Very High Business Impact")
+    SEVERE = 2, _("2 - Severe: High Business Impact")
+    MODERATE = 3, _("3 - Moderate: Moderate Business Impact")
+    MINIMAL = 4, _("4 - Minimal: Minimal Business Impact")
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    STATE = "state", _("State changed")
+    COMMENT = "comment", _("Comment")
+    CONDITION_CLEARED = "condition_cleared", _("Condition cleared")
+    ASSIGNED = "assigned", _("Assigned")

@@ -1,14 +1,78 @@
-"""Service requests (tickets). The full portal flow builds on this model."""
+"""Service requests (tickets), their catalogue of services and applications, and their history."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Site
 from accounts.tenancy import TenantManager
-from tickets.choices import TicketOrigin, TicketState
+from tickets.choices import EventKind, Severity, TicketOrigin, TicketState
+
+
+class ServiceType(models.Model):
+    """A service users can request ("Submit a Field Service Request"...), edited by the help desk."""
+
+    code = models.SlugField(_("code"), unique=True)
+    name = models.CharField(_("name (French)"), max_length=150)
+    name_en = models.CharField(_("name (English)"), max_length=150)
+    requires_device = models.BooleanField(
+        _("needs a device"),
+        default=False,
+        help_text=_("Untick for services a user may request without a device."),
+    )
+    is_application_support = models.BooleanField(
+        _("MPS application support"),
+        default=False,
+        help_text=_("Asks for severity, application category and application."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return self.name_en if translation.get_language() == "en" else self.name
+
+
+class ApplicationCategory(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("application category")
+        verbose_name_plural = _("application categories")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Application(models.Model):
+    category = models.ForeignKey(
+        ApplicationCategory, verbose_name=_("category"), on_delete=models.CASCADE, related_name="applications"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["category__order", "name"]
+        constraints = [models.UniqueConstraint("category", "name", name="application_unique_per_category")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Ticket(models.Model):
@@ -31,6 +95,14 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="tickets",
     )
+    service = models.ForeignKey(
+        ServiceType,
+        verbose_name=_("service"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     state = models.CharField(
         _("ticket state"), max_length=20, choices=TicketState.choices, default=TicketState.NEW, db_index=True
     )
@@ -45,9 +117,35 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="tickets",
     )
+    contact_name = models.CharField(_("other contact: name"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("other contact: e-mail"), blank=True)
+    contact_phone = models.CharField(_("other contact: phone"), max_length=40, blank=True)
     origin = models.CharField(
         _("origin"), max_length=20, choices=TicketOrigin.choices, default=TicketOrigin.PORTAL
     )
+    severity = models.PositiveSmallIntegerField(
+        _("severity"), choices=Severity.choices, null=True, blank=True
+    )
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    source_reference = models.CharField(_("source system reference #"), max_length=100, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+        limit_choices_to={"is_staff": True},
+    )
+    condition_code = models.CharField(_("monitoring condition"), max_length=40, blank=True)
+    helpdesk_touched = models.BooleanField(_("handled by the help desk"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -57,7 +155,48 @@ class Ticket(models.Model):
         verbose_name = _("service request")
         verbose_name_plural = _("service requests")
         ordering = ["-occurred_at"]
-        indexes = [models.Index(fields=["device", "-occurred_at"])]
+        indexes = [
+            models.Index(fields=["device", "-occurred_at"]),
+            models.Index(fields=["account", "-occurred_at"]),
+        ]
+        constraints = [
+            # One open automatic ticket per device and condition, whatever the workers do.
+            models.UniqueConstraint(
+                "device",
+                "condition_code",
+                condition=Q(origin="monitoring") & Q(state__in=["new", "in_progress"]),
+                name="ticket_one_open_per_device_condition",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (TicketState.NEW, TicketState.IN_PROGRESS)
+
+
+class TicketEvent(models.Model):
+    """History of a ticket: creation, state changes, comments (public or internal)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices, default=EventKind.COMMENT)
+    public = models.BooleanField(
+        _("visible to the customer"), default=True, help_text=_("Internal notes never reach the portal.")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    text = models.TextField(_("text"), blank=True)
+    old_state = models.CharField(max_length=20, blank=True)
+    new_state = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket history entry")
+        verbose_name_plural = _("ticket history")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"

@@ -1,1 +1,210 @@
-# Create your views here.
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
+
+from accounts.mixins import TenantScopedMixin
+from tickets import services
+from tickets.choices import OPEN_STATES
+from tickets.forms import CommentForm, TicketDetailsForm, TicketFilterSet, devices_for
+from tickets.models import Application, Ticket
+from tickets.tables import DeviceChoiceTable, TicketTable
+
+DRAFT_KEY = "fmp_ticket_draft"
+REQUEST_PERMISSION = "accounts.request_service"
+
+
+def ticket_rows(queryset):
+    return queryset.select_related("device__model__manufacturer", "site", "service", "requester")
+
+
+class TicketListView(TenantScopedMixin, SingleTableMixin, FilterView):
+    """Service requests of the account, honouring the user's 90-days setting."""
+
+    model = Ticket
+    table_class = TicketTable
+    filterset_class = TicketFilterSet
+    template_name = "tickets/ticket_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        qs = ticket_rows(super().get_queryset())
+        since = self.request.user.history_since()
+        return qs.filter(occurred_at__gte=since) if since else qs
+
+    def get_filterset_kwargs(self, filterset_class):
+        return {**super().get_filterset_kwargs(filterset_class), "user": self.request.user}
+
+
+class TicketDetailView(TenantScopedMixin, DetailView):
+    model = Ticket
+    slug_field = "number"
+    slug_url_kwarg = "number"
+    template_name = "tickets/ticket_detail.html"
+    context_object_name = "ticket"
+
+    def get_queryset(self):
+        return ticket_rows(super().get_queryset()).select_related("application__category")
+
+    def get_context_data(self, **kwargs):
+        events = self.object.events.select_related("author")
+        if not self.request.user.is_staff:
+            events = events.filter(public=True)
+        return super().get_context_data(
+            events=events, comment_form=kwargs.pop("comment_form", None) or CommentForm(), **kwargs
+        )
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if not request.user.has_perm(REQUEST_PERMISSION):
+            return render(request, "403.html", status=403)
+        form = CommentForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(comment_form=form))
+        services.ticket_comment_add(ticket=self.object, author=request.user, text=form.cleaned_data["text"])
+        messages.success(request, _("Your comment has been added."))
+        return redirect("tickets:ticket_detail", number=self.object.number)
+
+
+class NewRequestMixin(TenantScopedMixin):
+    """The steps of a new service request: every one needs the "request service" right."""
+
+    model = Ticket
+    permission_required = REQUEST_PERMISSION
+
+    def open_tickets(self):
+        return ticket_rows(Ticket.objects.for_user(self.request.user).filter(state__in=OPEN_STATES))
+
+
+class TicketNewView(NewRequestMixin, TemplateView):
+    """Step 1: the open tickets, for the user's site and for the whole account."""
+
+    template_name = "tickets/new_open_tickets.html"
+
+    def get(self, request, *args, **kwargs):
+        device = request.GET.get("device")
+        if device:  # "Request service" from the printers actions: straight to the details
+            return redirect(f"{reverse('tickets:ticket_new_details')}?device={device}")
+        request.session.pop(DRAFT_KEY, None)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        site = self.request.user.default_site
+        tab = "account" if self.request.GET.get("tab") == "account" or site is None else "site"
+        rows = self.open_tickets()
+        if tab == "site":
+            rows = rows.filter(site=site)
+        table = TicketTable(rows, prefix="t-")
+        RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
+        return super().get_context_data(table=table, tab=tab, site=site, **kwargs)
+
+
+class TicketNewDeviceView(NewRequestMixin, View):
+    """Step 2: a device of the user's profile, or a user service (no device)."""
+
+    template_name = "tickets/new_choose_device.html"
+
+    def get(self, request):
+        draft = request.session.get(DRAFT_KEY, {})
+        table = DeviceChoiceTable(devices_for(request.user), extra_columns=())
+        table.columns["choice"].column.extra_context = {"selected": draft.get("device")}
+        RequestConfig(request, paginate={"per_page": 25}).configure(table)
+        return render(
+            request, self.template_name, {"table": table, "user_service": draft.get("user_service")}
+        )
+
+    def post(self, request):
+        if request.POST.get("device") == "user":
+            return redirect(f"{reverse('tickets:ticket_new_details')}?user_service=1")
+        device = request.POST.get("device", "")
+        if not device.isdigit() or not devices_for(request.user).filter(pk=device).exists():
+            messages.error(request, _("Choose a device in the list, or the user service."))
+            return redirect("tickets:ticket_new_device")
+        return redirect(f"{reverse('tickets:ticket_new_details')}?device={device}")
+
+
+class TicketNewDetailsView(NewRequestMixin, View):
+    """Step 3: customer and device information, the device's open tickets, the ticket details."""
+
+    template_name = "tickets/new_details.html"
+
+    def get_device(self):
+        raw = self.request.GET.get("device") or self.request.POST.get("device")
+        if not raw:
+            if self.request.GET.get("user_service") or self.request.POST.get("user_service"):
+                return None
+            raise Http404
+        if not str(raw).isdigit():
+            raise Http404
+        return get_object_or_404(devices_for(self.request.user), pk=raw)
+
+    def context(self, form, device):
+        open_for_device = self.open_tickets().filter(device=device) if device else Ticket.objects.none()
+        return {
+            "form": form,
+            "device": device,
+            "open_for_device": TicketTable(open_for_device, orderable=False),
+            "profile_url": f"{reverse('accounts:profile')}?next={self.request.get_full_path()}",
+        }
+
+    def get(self, request):
+        device = self.get_device()
+        draft = request.session.get(DRAFT_KEY, {})
+        same = draft.get("device") == (device.pk if device else None)
+        form = TicketDetailsForm(initial=draft.get("data", {}) if same else {}, device=device)
+        return render(request, self.template_name, self.context(form, device))
+
+    def post(self, request):
+        device = self.get_device()
+        form = TicketDetailsForm(request.POST, device=device)
+        if "previous" in request.POST:
+            # "Previous" keeps what was typed.
+            request.session[DRAFT_KEY] = {
+                "device": device.pk if device else None,
+                "user_service": device is None,
+                "data": {k: v for k, v in request.POST.items() if k in form.fields},
+            }
+            return redirect("tickets:ticket_new_device")
+        if not form.is_valid():
+            return render(request, self.template_name, self.context(form, device), status=200)
+        data = form.cleaned_data
+        ticket = services.ticket_create(
+            account=device.account if device else request.user.account,
+            requester=request.user,
+            service=data["service"],
+            summary=data["summary"],
+            description=data["description"],
+            device=device,
+            site=device.site if device else request.user.default_site,
+            severity=data.get("severity"),
+            application=data.get("application"),
+            source_reference=data.get("source_reference", ""),
+            contact_name=data.get("contact_name", ""),
+            contact_email=data.get("contact_email", ""),
+            contact_phone=data.get("contact_phone", ""),
+        )
+        request.session.pop(DRAFT_KEY, None)
+        messages.success(
+            request,
+            _(
+                "Your service request %(number)s has been sent to the help desk. A confirmation e-mail follows."
+            )
+            % {"number": ticket.number},
+        )
+        return redirect("tickets:ticket_detail", number=ticket.number)
+
+
+class ApplicationOptionsView(NewRequestMixin, View):
+    """htmx: the applications of one category, as <option> elements."""
+
+    def get(self, request):
+        category = request.GET.get("category", "")
+        apps = Application.objects.filter(active=True, category_id=category) if category.isdigit() else []
+        return render(request, "tickets/includes/application_options.html", {"applications": apps})

@@ -10,3 +10,19 @@
     });
   });
 })();
+
+// The MPS application support fields show only for that service (the server checks anyway).
+(function () {
+  "use strict";
+  function sync() {
+    var select = document.getElementById("id_service");
+    var box = document.querySelector("[data-fmp-mps-fields]");
+    if (!select || !box) { return; }
+    var option = select.options[select.selectedIndex];
+    box.hidden = !(option && option.dataset.mps === "1");
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "id_service") { sync(); }
+  });
+  document.addEventListener("DOMContentLoaded", sync);
+})();

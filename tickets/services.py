@@ -1,0 +1,193 @@
+"""Writes for service requests: creation, comments, state changes, automatic tickets."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import string
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from tickets.choices import OPEN_STATES, EventKind, TicketOrigin, TicketState
+from tickets.models import ServiceType, Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
+AUTOMATIC_SERVICE = "field-service"
+
+
+def ticket_number_new() -> str:
+    """Two letters and six digits (AQ532755), random: not a sequence anyone can guess."""
+    return "".join(secrets.choice(string.ascii_uppercase) for _ in range(2)) + "".join(
+        secrets.choice(string.digits) for _ in range(6)
+    )
+
+
+def _create_with_number(**fields) -> Ticket:
+    for _attempt in range(10):
+        try:
+            with transaction.atomic():
+                return Ticket.objects.create(number=ticket_number_new(), **fields)
+        except IntegrityError as exc:
+            if "number" not in str(exc):
+                raise
+    raise IntegrityError("could not draw a free ticket number")
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    account,
+    requester,
+    service: ServiceType,
+    summary: str,
+    description: str,
+    device=None,
+    site=None,
+    severity: int | None = None,
+    application=None,
+    source_reference: str = "",
+    contact_name: str = "",
+    contact_email: str = "",
+    contact_phone: str = "",
+    origin: str = TicketOrigin.PORTAL,
+) -> Ticket:
+    """Open a service request and send its confirmation e-mail once the transaction commits."""
+    ticket = _create_with_number(
+        account=account,
+        site=site or (device.site if device else None),
+        device=device,
+        service=service,
+        summary=summary[:200],
+        description=description,
+        occurred_at=timezone.now(),
+        requester=requester,
+        origin=origin,
+        severity=severity if service.is_application_support else None,
+        application=application if service.is_application_support else None,
+        source_reference=source_reference if service.is_application_support else "",
+        contact_name=contact_name,
+        contact_email=contact_email,
+        contact_phone=contact_phone,
+    )
+    TicketEvent.objects.create(
+        ticket=ticket, kind=EventKind.CREATED, author=requester, new_state=ticket.state
+    )
+    if requester is not None and requester.email:
+        transaction.on_commit(lambda: ticket_email_send(ticket=ticket, template="created"))
+    return ticket
+
+
+def ticket_comment_add(*, ticket: Ticket, author, text: str, public: bool = True) -> TicketEvent:
+    event = TicketEvent.objects.create(
+        ticket=ticket, kind=EventKind.COMMENT, author=author, text=text, public=public
+    )
+    if author is not None and author.is_staff:
+        Ticket.objects.filter(pk=ticket.pk).update(helpdesk_touched=True)
+    return event
+
+
+@transaction.atomic
+def ticket_state_change(*, ticket: Ticket, state: str, by=None, note: str = "", notify: bool = True) -> bool:
+    """Move a ticket to ``state``, record it, and tell the requester by e-mail."""
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if locked.state == state:
+        return False
+    old = locked.state
+    locked.state = state
+    if by is not None and by.is_staff:
+        locked.helpdesk_touched = True
+    locked.save(update_fields=["state", "helpdesk_touched", "updated_at"])
+    ticket.state, ticket.helpdesk_touched = locked.state, locked.helpdesk_touched
+    TicketEvent.objects.create(
+        ticket=locked, kind=EventKind.STATE, author=by, text=note, old_state=old, new_state=state, public=True
+    )
+    if notify and locked.requester_id and locked.requester.email:
+        transaction.on_commit(lambda: ticket_email_send(ticket=locked, template="state_changed"))
+    return True
+
+
+def ticket_email_send(*, ticket: Ticket, template: str) -> None:
+    """One of the ticket e-mails, in the requester's language; failures never break the action."""
+    user = ticket.requester
+    if user is None or not user.email:
+        return
+    with translation.override(user.language):
+        context = {
+            "ticket": ticket,
+            "user": user,
+            "url": _absolute(reverse("tickets:ticket_detail", args=[ticket.number])),
+        }
+        subject = render_to_string(f"tickets/email/{template}_subject.txt", context).strip()
+        text = render_to_string(f"tickets/email/{template}.txt", context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
+    try:
+        message.send()
+    except Exception:
+        logger.exception("Could not send the %s e-mail of ticket %s", template, ticket.number)
+
+
+def _absolute(path: str) -> str:
+    return settings.FMP_PUBLIC_URL.rstrip("/") + path
+
+
+# --- automatic tickets from monitoring ------------------------------------------------------
+
+
+def ticket_open_for_condition(condition) -> Ticket | None:
+    """An error condition of a device opens one ticket; the database refuses a second while open."""
+    device = condition.device
+    if Ticket.objects.filter(
+        device=device, condition_code=condition.code, origin=TicketOrigin.MONITORING, state__in=OPEN_STATES
+    ).exists():
+        return None
+    service = ServiceType.objects.filter(code=AUTOMATIC_SERVICE).first()
+    from printers.choices import PrinterCondition
+
+    label = dict(PrinterCondition.choices).get(condition.code)
+    with translation.override(settings.LANGUAGE_CODE):
+        summary = str(label) if label else condition.code
+    try:
+        with transaction.atomic():
+            ticket = Ticket.objects.create(
+                number=ticket_number_new(),
+                account_id=device.account_id,
+                site_id=device.site_id,
+                device=device,
+                service=service,
+                summary=summary,
+                description=f"{summary} ({condition.code})",
+                occurred_at=condition.raised_at,
+                origin=TicketOrigin.MONITORING,
+                condition_code=condition.code,
+            )
+            TicketEvent.objects.create(ticket=ticket, kind=EventKind.CREATED, new_state=ticket.state)
+    except IntegrityError:
+        return None  # another worker opened it at the same moment
+    return ticket
+
+
+def ticket_condition_cleared(condition) -> None:
+    """The device left the condition: note it, and close the ticket if nobody handled it yet."""
+    for ticket in Ticket.objects.filter(
+        device_id=condition.device_id,
+        condition_code=condition.code,
+        origin=TicketOrigin.MONITORING,
+        state__in=OPEN_STATES,
+    ):
+        TicketEvent.objects.create(ticket=ticket, kind=EventKind.CONDITION_CLEARED, public=True)
+        if settings.FMP_TICKET_AUTOCLOSE and not ticket.helpdesk_touched:
+            ticket_state_change(ticket=ticket, state=TicketState.DONE, notify=False)
+
+
+def monitoring_conditions_handle(raised, cleared) -> None:
+    """Handler registered with printers.conditions: tickets for error conditions."""
+    for condition in raised:
+        if condition.severity == "error":
+            ticket_open_for_condition(condition)
+    for condition in cleared:
+        ticket_condition_cleared(condition)

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from fmp.tables import BaseTable
+from printers.models import Device
+from tickets.choices import TicketState
+from tickets.models import Ticket
+
+
+class TicketTable(BaseTable):
+    """The guide's ticket columns (open tickets screens and the service requests list)."""
+
+    serial = tables.Column(
+        accessor="device__serial_number", verbose_name=_("Hardware: serial number"), default="-"
+    )
+    manufacturer = tables.Column(
+        accessor="device__model__manufacturer__name", verbose_name=_("Hardware: manufacturer"), default="-"
+    )
+    model = tables.Column(accessor="device__model__name", verbose_name=_("Hardware: model name"), default="-")
+    site = tables.Column(accessor="site__name", verbose_name=_("Hardware: site name"), default="-")
+    number = tables.Column(verbose_name=_("Ticket: ticket number"))
+    occurred_at = tables.DateTimeColumn(
+        verbose_name=_("Ticket: date of occurrence"), format="SHORT_DATETIME_FORMAT"
+    )
+    service = tables.Column(
+        accessor="service", verbose_name=_("Ticket: service"), default="-", orderable=False
+    )
+    state = tables.Column(verbose_name=_("Ticket: ticket state"))
+    summary = tables.Column(verbose_name=_("Ticket: summary"))
+    last_name = tables.Column(
+        accessor="requester__last_name", verbose_name=_("Customer: last name"), default="-"
+    )
+    first_name = tables.Column(
+        accessor="requester__first_name", verbose_name=_("Customer: first name"), default="-"
+    )
+
+    class Meta(BaseTable.Meta):
+        model = Ticket
+        fields = ()
+        sequence = (
+            "serial",
+            "manufacturer",
+            "model",
+            "site",
+            "number",
+            "occurred_at",
+            "service",
+            "state",
+            "summary",
+            "last_name",
+            "first_name",
+        )
+        order_by = ("-occurred_at",)
+        empty_text = _("No ticket.")
+
+    def render_number(self, record):
+        from django.urls import reverse
+
+        return format_html(
+            '<a href="{}">{}</a>', reverse("tickets:ticket_detail", args=[record.number]), record.number
+        )
+
+    def render_state(self, record):
+        return format_html(
+            '<span class="badge text-bg-{}">{}</span>',
+            TicketState.badge(record.state),
+            record.get_state_display(),
+        )
+
+    def render_service(self, record):
+        return record.service.label if record.service else "-"
+
+
+class DeviceChoiceTable(BaseTable):
+    """Step 2 of a new request: the devices of the user's profile, with the guide's asset columns."""
+
+    choice = tables.TemplateColumn(
+        template_code='<input class="form-check-input" type="radio" name="device" value="{{ record.pk }}" '
+        'id="device-{{ record.pk }}" aria-label="{{ record.serial_number }}"{% if record.pk == selected %} checked{% endif %}>',
+        verbose_name="",
+        orderable=False,
+        extra_context={},
+    )
+    asset_number = tables.Column(verbose_name=_("Asset number"), default="-")
+    serial_number = tables.Column(verbose_name=_("Serial number"), default="-")
+    manufacturer = tables.Column(
+        accessor="model__manufacturer__name", verbose_name=_("Manufacturer"), default="-"
+    )
+    model = tables.Column(accessor="model__name", verbose_name=_("Model name"), default="-")
+    dns_name = tables.Column(verbose_name=_("Device: DNS name"), default="-")
+    site = tables.Column(accessor="site__name", verbose_name=_("Location: site name"), default="-")
+    city = tables.Column(accessor="site__city", verbose_name=_("Location: city"), default="-")
+    primary_contact_email = tables.Column(verbose_name=_("Contacts: primary contact e-mail"), default="-")
+    customer_asset_number = tables.Column(verbose_name=_("Printer: customer asset number"), default="-")
+
+    class Meta(BaseTable.Meta):
+        model = Device
+        fields = ()
+        sequence = (
+            "choice",
+            "asset_number",
+            "serial_number",
+            "manufacturer",
+            "model",
+            "dns_name",
+            "site",
+            "city",
+            "primary_contact_email",
+            "customer_asset_number",
+        )
+        per_page = 25
