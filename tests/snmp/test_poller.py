@@ -172,3 +172,18 @@ def test_snmp_probe_exits_non_zero_when_the_device_does_not_answer():
     )
     assert out.returncode != 0
     assert '"status": "unreachable"' in out.stdout
+
+
+def test_a_jam_seen_by_the_poller_opens_one_automatic_ticket(account, simulator):
+    from tickets.models import Ticket
+
+    device = sim_device(account, simulator, "sim-paper-out")
+    fleet_poll_run()
+    fleet_poll_run()
+    tickets = Ticket.objects.filter(device=device, origin="monitoring")
+    assert set(tickets.values_list("condition_code", flat=True)) == {
+        "noPaper"
+    }  # the error; warnings open none
+    Device.objects.filter(pk=device.pk).update(snmp_community="sim-xerox-colour")  # paper refilled
+    fleet_poll_run()
+    assert tickets.get().state == "done"

@@ -197,7 +197,7 @@ def test_application_list_follows_the_category(user_client):
         ({"summary": "", "description": "A long enough description."}, "Ce champ est obligatoire"),
         (
             {"summary": "x", "description": "A long enough description.", "contact_email": "nope"},
-            "adresse électronique valide",
+            "adresse de courriel valide",
         ),
         (
             {"summary": "x", "description": "A long enough description.", "contact_phone": "123"},

@@ -1,12 +1,25 @@
-"""The guide's services and MPS applications (the help desk edits them afterwards)."""
+"""The guide's services and MPS applications, created after every migrate (and after a
+test database flush). Existing entries are never changed: the help desk edits them."""
 
-from django.db import migrations
+from __future__ import annotations
 
 SERVICES = [
     ("field-service", "Demande d’intervention sur site", "Submit a Field Service Request", True, False),
-    ("non-standard-consumable", "Consommable non standard", "Request a Non Standard Consumable", False, False),
+    (
+        "non-standard-consumable",
+        "Consommable non standard",
+        "Request a Non Standard Consumable",
+        False,
+        False,
+    ),
     ("mps-application-support", "Assistance de l’application MPS", "(MPS) Application Support", False, True),
-    ("remove-device", "Retirer un périphérique du contrat MPS", "Remove a device from your MPS contract", True, False),
+    (
+        "remove-device",
+        "Retirer un périphérique du contrat MPS",
+        "Remove a device from your MPS contract",
+        True,
+        False,
+    ),
     ("equipment-change", "Demande de modification d’équipement", "Equipment change request", True, False),
     ("physical-move", "Demande de déplacement physique d’équipement", "Physical move request", True, False),
 ]
@@ -19,21 +32,23 @@ APPLICATIONS = {
 }
 
 
-def seed(apps, schema_editor):
-    ServiceType = apps.get_model("tickets", "ServiceType")
-    Category = apps.get_model("tickets", "ApplicationCategory")
-    Application = apps.get_model("tickets", "Application")
+def catalogue_seed(**_kwargs) -> None:
+    from tickets.models import Application, ApplicationCategory, ServiceType
+
+    if ServiceType.objects.exists():
+        return
     for order, (code, fr, en, device, mps) in enumerate(SERVICES):
         ServiceType.objects.get_or_create(
             code=code,
-            defaults={"name": fr, "name_en": en, "requires_device": device, "is_application_support": mps, "order": order},
+            defaults={
+                "name": fr,
+                "name_en": en,
+                "requires_device": device,
+                "is_application_support": mps,
+                "order": order,
+            },
         )
     for order, (category, names) in enumerate(APPLICATIONS.items()):
-        cat, _ = Category.objects.get_or_create(name=category, defaults={"order": order})
+        cat, _ = ApplicationCategory.objects.get_or_create(name=category, defaults={"order": order})
         for name in names:
             Application.objects.get_or_create(category=cat, name=name)
-
-
-class Migration(migrations.Migration):
-    dependencies = [("tickets", "0002_service_requests")]
-    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
