@@ -68,11 +68,12 @@ class TicketDetailsForm(forms.Form):
             services = services.filter(requires_device=False)
         self.fields["service"].queryset = services
         self.device = device
+        # The application list follows the category (htmx refills it in the browser).
         category = self.data.get("category") if self.is_bound else self.initial.get("category")
+        applications = Application.objects.none()
         if category and str(category).isdigit():
-            self.fields["application"].queryset = Application.objects.filter(
-                active=True, category_id=category
-            )
+            applications = Application.objects.filter(active=True, category_id=category)
+        self.fields["application"].queryset = applications
 
     def clean_description(self):
         text = self.cleaned_data["description"].strip()
