@@ -258,3 +258,12 @@ FMP_RAW_PRINT_PORT = env_int("FMP_RAW_PRINT_PORT", 9100, minimum=1)
 FMP_TICKET_AUTOCLOSE = env_bool("FMP_TICKET_AUTOCLOSE", True)
 # Address of the portal in e-mails (links to tickets, orders...).
 FMP_PUBLIC_URL = env_str("FMP_PUBLIC_URL", "http://127.0.0.1:8000")
+
+# --- Meter reads ----------------------------------------------------------------------
+FMP_METER_MAX_PAGES_PER_DAY = env_int("FMP_METER_MAX_PAGES_PER_DAY", 20000, minimum=1)
+FMP_METER_READ_DUE_DAYS = env_int("FMP_METER_READ_DUE_DAYS", 31, minimum=1)
+FMP_METER_READ_OVERDUE_DAYS = env_int("FMP_METER_READ_OVERDUE_DAYS", 45, minimum=2)
+CELERY_BEAT_SCHEDULE["meter-reminders"] = {
+    "task": "meters.tasks.meter_reminders_send",
+    "schedule": crontab(hour=7, minute=30),
+}

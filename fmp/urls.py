@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("printers/", include("printers.urls")),
     path("tickets/", include("tickets.urls")),
+    path("meters/", include("meters.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

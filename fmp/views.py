@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from documents.models import ExternalLink
+from meters.selectors import meter_summary
 from printers.selectors import fleet_summary
 from tickets.selectors import ticket_summary
 
@@ -39,8 +40,12 @@ class HomeView(LoginRequiredMixin, TemplateView):
                 "key": "meters",
                 "title": _("Meter reads"),
                 "icon": "speedometer2",
-                "template": "panes/not_available.html",
-                "empty_text": _("No meter read has been recorded yet."),
+                "template": "panes/meters.html",
+                "empty_text": _("No device to read."),
+                "links": [
+                    {"url": reverse("meters:meter_list"), "text": _("Submit meter reads")},
+                    {"url": reverse("meters:meter_report"), "text": _("Billing period report")},
+                ],
             },
             {
                 "key": "supplies",
@@ -81,6 +86,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
             panes=self.get_panes(),
             fleet=fleet_summary(user),
             tickets=ticket_summary(user),
+            meters=meter_summary(user),
             external_links=list(ExternalLink.objects.for_user(user)[:10]),
             **kwargs,
         )

@@ -1,1 +1,119 @@
-# Create your models here.
+"""Meter reads: what customers are billed on. Never lost, never silently changed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.tenancy import TenantManager
+from meters.choices import AnomalyState, ReadSource
+from printers.choices import CounterType
+
+
+class MeterRead(models.Model):
+    """One read of one counter of a device: automatic (polling), manual, estimated or a correction.
+
+    A correction never edits a read: it is a new read that supersedes the original, with
+    who made it and why; the original stays.
+    """
+
+    tenant_path = "device__account"
+
+    device = models.ForeignKey("printers.Device", on_delete=models.CASCADE, related_name="meter_reads")
+    counter = models.CharField(_("counter"), max_length=20, choices=CounterType.choices)
+    value = models.BigIntegerField(_("value"))
+    read_at = models.DateTimeField(_("read on"), db_index=True)
+    source = models.CharField(_("source"), max_length=20, choices=ReadSource.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    below_previous = models.BooleanField(
+        _("lower than the previous read"),
+        default=False,
+        help_text=_("A counter that went backwards: see anomalies."),
+    )
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name=_("corrects"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+    )
+    superseded = models.BooleanField(_("superseded by a correction"), default=False)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("meter read")
+        verbose_name_plural = _("meter reads")
+        ordering = ["-read_at", "-pk"]
+        indexes = [models.Index(fields=["device", "counter", "-read_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="meter_read_not_negative"),
+            models.CheckConstraint(
+                condition=Q(source="correction", corrects__isnull=False) | ~Q(source="correction"),
+                name="meter_correction_names_its_read",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.counter}={self.value} ({self.read_at:%Y-%m-%d})"
+
+
+class MeterAnomaly(models.Model):
+    """A counter that went backwards in polling (device swapped, board replaced, reset).
+
+    Until the help desk decides, billing ignores the drop; once a meter replacement is
+    confirmed, billing continues from the new base.
+    """
+
+    tenant_path = "device__account"
+
+    device = models.ForeignKey("printers.Device", on_delete=models.CASCADE, related_name="meter_anomalies")
+    counter = models.CharField(_("counter"), max_length=20, choices=CounterType.choices)
+    previous_value = models.BigIntegerField(_("previous value"))
+    new_value = models.BigIntegerField(_("new value"))
+    detected_at = models.DateTimeField(_("detected"))
+    state = models.CharField(
+        _("state"), max_length=20, choices=AnomalyState.choices, default=AnomalyState.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("meter anomaly")
+        verbose_name_plural = _("meter anomalies")
+        ordering = ["-detected_at"]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.counter}: {self.previous_value} → {self.new_value}"
+
+
+class MeterReminder(models.Model):
+    """A "meter read due" reminder sent for a device and month (so a task run twice sends once)."""
+
+    device = models.ForeignKey("printers.Device", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("device", "month", name="meter_reminder_once_a_month")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.month:%Y-%m}"

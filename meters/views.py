@@ -1,1 +1,208 @@
-# Create your views here.
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from accounts.mixins import TenantScopedMixin
+from fmp.csv import csv_response
+from meters.choices import ReadSource, ReadStatus
+from meters.forms import MeterReadForm, PeriodForm
+from meters.models import MeterRead
+from meters.selectors import devices_with_read_status, monthly_volumes
+from meters.services import (
+    MeterReadRefused,
+    billing_report,
+    counters_for,
+    latest_reads,
+    meter_read_submit,
+    month_bounds,
+)
+from printers.charts import line_chart
+from printers.models import Device
+
+
+class MeterListView(TenantScopedMixin, TemplateView):
+    """The devices of the user's profile with their last read and read status."""
+
+    model = Device
+    template_name = "meters/meter_list.html"
+
+    def get(self, request, *args, **kwargs):
+        device = request.GET.get("device", "")
+        if device.isdigit():  # "Submit meter reads" from the printers actions
+            return redirect("meters:meter_enter", pk=int(device))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        rows = devices_with_read_status(self.request.user)
+        wanted = self.request.GET.get("status")
+        if wanted in ReadStatus.values:
+            rows = [r for r in rows if r.read_status == wanted]
+        return super().get_context_data(rows=rows, statuses=ReadStatus.choices, wanted=wanted, **kwargs)
+
+
+class MeterEnterView(TenantScopedMixin, View):
+    """ "Enter counters" for one device; then the submitted and latest reads."""
+
+    model = Device
+    permission_required = "accounts.submit_meter_reads"
+    template_name = "meters/meter_enter.html"
+
+    def get_device(self, pk):
+        return get_object_or_404(self.get_queryset().select_related("model", "site"), pk=pk)
+
+    def context(self, device, form, submitted=None, confirm=None):
+        latest = latest_reads(device)
+        history = MeterRead.objects.filter(device=device).select_related("by")[:24]
+        months, _per, volumes = monthly_volumes(devices=[device], end=timezone.now(), months=12)
+        chart = line_chart(
+            {"total": list(zip(months, volumes, strict=False))},
+            labels={"total": _("Pages")},
+            y_min=0,
+            title=_("Monthly volume"),
+            height=160,
+        )
+        return {
+            "device": device,
+            "form": form,
+            "latest": [latest[c] for c in counters_for(device) if c in latest],
+            "history": history,
+            "submitted": submitted or [],
+            "confirm": confirm or [],
+            "chart": chart,
+        }
+
+    def get(self, request, pk):
+        device = self.get_device(pk)
+        form = MeterReadForm(counters=counters_for(device), latest=latest_reads(device))
+        submitted = MeterRead.objects.filter(
+            pk__in=request.session.pop("fmp_submitted_reads", []), device=device
+        )
+        return render(request, self.template_name, self.context(device, form, submitted=list(submitted)))
+
+    def post(self, request, pk):
+        device = self.get_device(pk)
+        form = MeterReadForm(request.POST, counters=counters_for(device), latest=latest_reads(device))
+        if not form.is_valid():
+            return render(request, self.template_name, self.context(device, form))
+        try:
+            reads = meter_read_submit(
+                device=device,
+                values=form.values(),
+                by=request.user,
+                description=form.cleaned_data["description"],
+                allow_equal=form.cleaned_data["no_pages"],
+                confirmed=form.cleaned_data["confirm"],
+            )
+        except MeterReadRefused as refused:
+            for counter, message in refused.errors.items():
+                form.add_error(f"counter_{counter}", message)
+            return render(request, self.template_name, self.context(device, form, confirm=refused.confirm))
+        request.session["fmp_submitted_reads"] = [r.pk for r in reads]
+        messages.success(request, _("Your meter reads have been recorded."))
+        return redirect("meters:meter_enter", pk=device.pk)
+
+
+class MeterReportView(TenantScopedMixin, View):
+    """Billing period: start and end counters per device, pages used mono and colour, totals."""
+
+    model = Device
+    template_name = "meters/meter_report.html"
+
+    def get(self, request):
+        form = PeriodForm(request.GET or None)
+        today = timezone.localdate()
+        last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        start, end = month_bounds(last_month)
+        label = last_month.strftime("%Y-%m")
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            if data.get("month_date"):
+                start, end = month_bounds(data["month_date"])
+                label = data["month"]
+            elif data.get("start") and data.get("end"):
+                tz = timezone.get_current_timezone()
+                start = timezone.make_aware(datetime.combine(data["start"], datetime.min.time()), tz)
+                end = timezone.make_aware(datetime.combine(data["end"], datetime.max.time()), tz)
+                label = f"{data['start']}_{data['end']}"
+        devices = self.get_queryset().select_related("model", "site").order_by("serial_number")
+        usage = billing_report(devices=devices, start=start, end=end)
+        totals = {
+            "mono": sum(u.mono for u in usage),
+            "colour": sum(u.colour for u in usage),
+            "total": sum(u.total for u in usage),
+        }
+        if request.GET.get("export") == "csv":
+            return self.csv(usage, label)
+        chart = self.chart(devices, end)
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "usage": usage,
+                "totals": totals,
+                "start": start,
+                "end": end,
+                "chart": chart,
+                "csv_query": _query(request, export="csv"),
+            },
+        )
+
+    def chart(self, devices, end):
+        months, _per_device, account = monthly_volumes(devices=devices, end=end, months=12)
+        series = {"total": [(m, v) for m, v in zip(months, account, strict=False)]}
+        return line_chart(series, labels={"total": _("Account")}, y_min=0, title=_("Monthly volume"))
+
+    def csv(self, usage, label):
+        header = [
+            _("Serial number"),
+            _("Model"),
+            _("Site"),
+            _("Start total"),
+            _("Start date"),
+            _("Start source"),
+            _("End total"),
+            _("End date"),
+            _("End source"),
+            _("Mono pages"),
+            _("Colour pages"),
+            _("Total pages"),
+            _("To check"),
+        ]
+        sources = dict(ReadSource.choices)
+
+        def rows():
+            for u in usage:
+                total = u.counters.get("total")
+                start, end = (total.start, total.end) if total else (None, None)
+                yield [
+                    u.device.serial_number,
+                    u.device.model.name if u.device.model_id else "",
+                    u.device.site.name if u.device.site_id else "",
+                    start.value if start else "",
+                    timezone.localtime(start.read_at).strftime("%Y-%m-%d %H:%M") if start else "",
+                    sources.get(start.source, "") if start else "",
+                    end.value if end else "",
+                    timezone.localtime(end.read_at).strftime("%Y-%m-%d %H:%M") if end else "",
+                    sources.get(end.source, "") if end else "",
+                    u.mono,
+                    u.colour,
+                    u.total,
+                    _("Yes") if any(c.check for c in u.counters.values()) else "",
+                ]
+
+        return csv_response(f"meter-reads-{label}.csv", header, rows())
+
+
+def _query(request, **extra) -> str:
+    params = request.GET.copy()
+    for key, value in extra.items():
+        params[key] = value
+    return params.urlencode()

@@ -34,8 +34,14 @@ def device_grid_annotate(queryset: QuerySet[Device]) -> QuerySet[Device]:
     return (
         queryset.select_related("model", "state")
         .only(*GRID_FIELDS)
-        .annotate(state_rank=STATE_RANK, incident_state=incident_state_subquery())
+        .annotate(state_rank=STATE_RANK, incident_state=incident_state_subquery(), last_read_at=_last_read())
     )
+
+
+def _last_read():
+    from meters.selectors import last_read_subquery
+
+    return last_read_subquery()
 
 
 # The columns the grid and its CSV read; the rest of a device row stays in the database.
@@ -50,6 +56,7 @@ GRID_FIELDS = (
     "under_contract",
     "newly_discovered",
     "refresh_requested_at",
+    "managed_by_snmp",
     "model__name",
     "model__is_colour",
     "state__overall",

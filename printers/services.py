@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fmp.db import bulk_update_fast
+from meters.models import MeterRead
+from meters.services import meter_reads_record_automatic
 from printers.models import (
     CounterSample,
     Device,
@@ -125,6 +127,7 @@ class _HistoryWriter:
         self.changed_supplies: list[Supply] = []
         self.supply_samples: list[SupplyLevelSample] = []
         self.counter_samples: list[CounterSample] = []
+        self.meter_reads: list = []
         self.states: list[DeviceState] = []
         self.identities: list[Device] = []
 
@@ -241,6 +244,15 @@ class _HistoryWriter:
                 self.counter_samples.append(
                     CounterSample(device_id=device.pk, counter=counter, observed_at=at, value=value)
                 )
+                self.meter_reads.append(
+                    meter_reads_record_automatic(
+                        device_id=device.pk,
+                        counter=counter,
+                        value=value,
+                        previous=previous["value"] if previous else None,
+                        at=at,
+                    )
+                )
                 last[counter] = {"value": value, "at": at.isoformat()}
         state.counters_last = last
         total = counters.get("total")
@@ -282,6 +294,7 @@ class _HistoryWriter:
             bulk_update_fast(self.changed_supplies, self.SUPPLY_FIELDS)
         SupplyLevelSample.objects.bulk_create(self.supply_samples, ignore_conflicts=True, batch_size=2000)
         CounterSample.objects.bulk_create(self.counter_samples, ignore_conflicts=True, batch_size=2000)
+        MeterRead.objects.bulk_create(self.meter_reads, batch_size=2000)
         bulk_update_fast(self.states, self.STATE_FIELDS)
         if self.identities:
             bulk_update_fast(self.identities, ["system_name", "printer_location", "serial_number"])

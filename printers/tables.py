@@ -132,6 +132,20 @@ class PrinterTable(BaseTable):
             )
         if record.newly_discovered:
             parts.append(format_html('<span class="badge text-bg-primary">{}</span>', _("New")))
+        from meters.choices import ReadStatus
+        from meters.services import read_status
+
+        meter = read_status(
+            last_read_at=getattr(record, "last_read_at", None), automatic=record.managed_by_snmp
+        )
+        if meter in (ReadStatus.DUE, ReadStatus.OVERDUE):
+            parts.append(
+                format_html(
+                    '<span class="badge text-bg-{}" data-testid="grid-read-status" title="{}"><i class="bi bi-speedometer2"></i></span>',
+                    ReadStatus.badge(meter),
+                    _("Meter read %(status)s") % {"status": ReadStatus(meter).label.lower()},
+                )
+            )
         age = ago_short(state.status_at) if state and state.status_at else _("never polled")
         parts.append(format_html('<div class="small text-body-secondary text-nowrap">{}</div>', age))
         return format_html_join("", "{}", ((p,) for p in parts))

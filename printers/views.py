@@ -168,7 +168,18 @@ class PrinterDetailView(TenantScopedMixin, DetailView):
         return context
 
     def tab_status(self, device):
-        return {}
+        from meters.choices import ReadStatus
+        from meters.models import MeterRead
+        from meters.services import read_status
+
+        last = (
+            MeterRead.objects.filter(device=device, superseded=False)
+            .order_by("-read_at")
+            .values_list("read_at", flat=True)
+            .first()
+        )
+        status = read_status(last_read_at=last, automatic=device.managed_by_snmp)
+        return {"meter_read_status": ReadStatus(status).label}
 
     def tab_supplies(self, device):
         supplies = list(device.supplies.all())

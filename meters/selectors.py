@@ -1,0 +1,83 @@
+"""Permission-aware reads of meter data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Max, OuterRef, Subquery
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from meters.models import MeterRead
+from meters.services import read_status
+from printers.models import Device
+
+
+def last_read_subquery():
+    return Subquery(
+        MeterRead.objects.filter(device=OuterRef("pk"), superseded=False)
+        .order_by("-read_at")
+        .values("read_at")[:1]
+    )
+
+
+def devices_with_read_status(user) -> list[Device]:
+    """The user's devices, each with ``last_read_at``, ``last_total`` and ``read_status``."""
+    devices = list(
+        Device.objects.for_user(user)
+        .select_related("model", "site", "state")
+        .annotate(
+            last_read_at=last_read_subquery(),
+            last_total=Subquery(
+                MeterRead.objects.filter(device=OuterRef("pk"), superseded=False, counter="total")
+                .order_by("-read_at")
+                .values("value")[:1]
+            ),
+        )
+        .order_by("serial_number")
+    )
+    now = timezone.now()
+    for device in devices:
+        device.read_status = read_status(
+            last_read_at=device.last_read_at, automatic=device.managed_by_snmp, now=now
+        )
+    return devices
+
+
+def monthly_volumes(*, devices, end: datetime, months: int = 12):
+    """Total pages per month over the last ``months`` months, for the account (sum of devices).
+
+    A month's volume is the increase of the device's highest total read in that month over
+    the previous month's."""
+    rows = (
+        MeterRead.objects.filter(device__in=devices, counter="total", superseded=False, read_at__lte=end)
+        .annotate(month=TruncMonth("read_at"))
+        .values("device_id", "month")
+        .annotate(top=Max("value"))
+        .order_by("device_id", "month")
+    )
+    per_device: dict[int, dict[datetime, int]] = {}
+    for row in rows:
+        per_device.setdefault(row["device_id"], {})[row["month"]] = row["top"]
+    all_months = sorted({m for series in per_device.values() for m in series})[-(months + 1) :]
+    volumes = dict.fromkeys(all_months[1:], 0)
+    for series in per_device.values():
+        previous = None
+        for month in all_months:
+            value = series.get(month)
+            if value is None:
+                continue
+            if previous is not None and month in volumes and value >= previous:
+                volumes[month] += value - previous
+            previous = value
+    shown = sorted(volumes)
+    return shown, per_device, [volumes[m] for m in shown]
+
+
+def meter_summary(user) -> dict:
+    """Read status counts for the home pane."""
+    counts = {"up_to_date": 0, "due": 0, "overdue": 0, "unknown": 0}
+    for device in devices_with_read_status(user):
+        counts[device.read_status] += 1
+    counts["total"] = sum(counts.values())
+    return counts

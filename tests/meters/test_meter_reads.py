@@ -1,0 +1,283 @@
+"""Meter reads: submission rules, concurrency, counter resets, read status, billing, reminders."""
+
+import threading
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from meters.models import MeterAnomaly, MeterRead, MeterReminder
+from meters.services import (
+    MeterReadRefused,
+    billing_report,
+    meter_anomaly_decide,
+    meter_read_correct,
+    meter_read_submit,
+    meter_reminders_send,
+    read_status,
+)
+from printers.models import Device
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+TZ = timezone.get_current_timezone()
+
+
+def at(y, m, d, h=12):
+    return timezone.make_aware(datetime(y, m, d, h), TZ)
+
+
+@pytest.fixture
+def mono(account, site):
+    return factories.device(
+        account,
+        site,
+        serial="MANUAL1",
+        model=factories.device_model("WorkCentre 3550", colour=False),
+        managed_by_snmp=False,
+    )
+
+
+@pytest.fixture
+def colour(account, site):
+    return factories.device(
+        account, site, serial="COLOUR1", model=factories.device_model("ColorQube 9203"), managed_by_snmp=False
+    )
+
+
+def read(device, counter, value, when, source="manual"):
+    return MeterRead.objects.create(device=device, counter=counter, value=value, read_at=when, source=source)
+
+
+def test_form_has_one_field_per_counter_of_the_model(user_client, mono, colour):
+    assert "counter_black" not in user_client.get(f"/meters/{mono.pk}/").content.decode()
+    body = user_client.get(f"/meters/{colour.pk}/").content.decode()
+    assert "counter_total" in body and "counter_black" in body and "counter_colour" in body
+
+
+def test_a_read_is_recorded_and_shown_with_the_latest_reads(user_client, plain_user, mono):
+    read(mono, "total", 1000, timezone.now() - timedelta(days=30))
+    response = user_client.post(
+        f"/meters/{mono.pk}/", {"counter_total": "1500", "description": "Monthly read"}, follow=True
+    )
+    body = response.content.decode()
+    assert ('data-testid="submitted-reads"' in body and "1\u202f500" in body) or "1 500" in body
+    new = MeterRead.objects.get(value=1500)
+    assert (new.source, new.by, new.description) == ("manual", plain_user, "Monthly read")
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("fr", "Le compteur Total doit être supérieur à la lecture précédente : 1\u202f000 le"),
+        ("en", "The Total counter must be greater than the previous read: 1,000 on"),
+    ],
+)
+def test_a_lower_read_is_refused_with_counter_and_previous_value(client, plain_user, mono, language, message):
+    from accounts.models import User
+
+    User.objects.filter(pk=plain_user.pk).update(language=language)
+    client.force_login(plain_user)
+    read(mono, "total", 1000, timezone.now() - timedelta(days=10))
+    body = client.post(f"/meters/{mono.pk}/", {"counter_total": "999"}).content.decode()
+    assert message.replace("\u202f", " ") in body.replace("\u202f", " ").replace("\xa0", " ").replace(
+        "&nbsp;", " "
+    )
+    assert not MeterRead.objects.filter(value=999).exists()
+
+
+def test_an_equal_read_needs_the_no_pages_box(user_client, mono):
+    read(mono, "total", 1000, timezone.now() - timedelta(days=10))
+    body = user_client.post(f"/meters/{mono.pk}/", {"counter_total": "1000"}).content.decode()
+    assert "Aucune page imprimée depuis la lecture précédente" in body
+    assert MeterRead.objects.count() == 1
+    user_client.post(f"/meters/{mono.pk}/", {"counter_total": "1000", "no_pages": "on"})
+    assert MeterRead.objects.count() == 2
+
+
+def test_an_absurd_jump_asks_for_confirmation(user_client, mono, settings):
+    settings.FMP_METER_MAX_PAGES_PER_DAY = 1000
+    read(mono, "total", 1000, timezone.now() - timedelta(days=2))
+    body = user_client.post(f"/meters/{mono.pk}/", {"counter_total": "900000"}).content.decode()
+    assert 'data-testid="confirm-needed"' in body
+    assert MeterRead.objects.count() == 1
+    user_client.post(f"/meters/{mono.pk}/", {"counter_total": "900000", "confirm": "on"})
+    assert MeterRead.objects.filter(value=900000).exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("abc", "nombre entier"), ("-5", "ne peut pas être négatif"), ("", "Saisissez le compteur total")],
+)
+def test_bad_input_is_refused_with_a_message(user_client, mono, value, message):
+    body = user_client.post(f"/meters/{mono.pk}/", {"counter_total": value}).content.decode()
+    assert message in body
+    assert not MeterRead.objects.exists()
+
+
+def test_a_manual_read_is_judged_against_a_newer_automatic_read(mono):
+    read(mono, "total", 1000, timezone.now() - timedelta(days=20), source="manual")
+    read(mono, "total", 5000, timezone.now() - timedelta(days=1), source="automatic")
+    with pytest.raises(MeterReadRefused) as refused:
+        meter_read_submit(device=mono, values={"total": 3000}, by=None)
+    assert "5" in refused.value.errors["total"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submissions_at_once_cannot_both_pass_against_the_same_old_value(account, site):
+    device = factories.device(account, site, serial="RACE", managed_by_snmp=False)
+    read(device, "total", 1000, timezone.now() - timedelta(days=20))
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def submit(value):
+        try:
+            barrier.wait(timeout=10)
+            meter_read_submit(device=device, values={"total": value}, by=None)
+            outcomes.append(("ok", value))
+        except MeterReadRefused as exc:
+            outcomes.append(("refused", value, exc.errors))
+        finally:
+            connection.close()
+
+    # Both are above the old 1,000; the second to lock must be judged against the first.
+    threads = [threading.Thread(target=submit, args=(v,)) for v in (1500, 1200)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    values = sorted(MeterRead.objects.filter(device=device).values_list("value", flat=True))
+    assert len(outcomes) == 2
+    if ("ok", 1500) in outcomes and ("ok", 1200) in outcomes:
+        # Only possible if 1,200 went first and 1,500 was then judged against it.
+        first = MeterRead.objects.filter(device=device, value=1200).get()
+        second = MeterRead.objects.filter(device=device, value=1500).get()
+        assert first.read_at <= second.read_at
+    else:
+        assert ("refused", 1200, outcomes[[o[1] for o in outcomes].index(1200)][2]) in outcomes
+        assert values == [1000, 1500]
+
+
+def test_a_counter_going_backwards_in_polling_is_flagged_not_negative(account, site, colour):
+    from printers.observation import DeviceObservation
+    from printers.services import device_record_observation
+
+    base = timezone.now() - timedelta(days=3)
+    device_record_observation(
+        device=colour, observation=DeviceObservation(reachable=True, counters={"total": 480000}), at=base
+    )
+    device_record_observation(
+        device=colour,
+        observation=DeviceObservation(reachable=True, counters={"total": 1200}),
+        at=base + timedelta(days=1),
+    )
+    device_record_observation(
+        device=colour,
+        observation=DeviceObservation(reachable=True, counters={"total": 1700}),
+        at=base + timedelta(days=2),
+    )
+    anomaly = MeterAnomaly.objects.get(device=colour)
+    assert (anomaly.previous_value, anomaly.new_value, anomaly.state) == (480000, 1200, "open")
+    assert MeterRead.objects.get(device=colour, value=1200).below_previous
+    period = billing_report(devices=[colour], start=base - timedelta(hours=1), end=timezone.now())[0]
+    assert period.counters["total"].pages == 500 and period.counters["total"].check
+    meter_anomaly_decide(anomaly=anomaly, replaced=True, by=None)
+    period = billing_report(devices=[colour], start=base - timedelta(hours=1), end=timezone.now())[0]
+    assert period.counters["total"].pages == 1700 and not period.counters["total"].check
+
+
+def test_billing_report_arithmetic_on_known_reads(colour, mono):
+    for counter, values in {
+        "total": (10000, 10600, 11500),
+        "black": (8000, 8400, 9000),
+        "colour": (2000, 2200, 2500),
+    }.items():
+        for when, value in zip(
+            (at(2026, 9, 28), at(2026, 10, 15), at(2026, 10, 31, 20)), values, strict=True
+        ):
+            read(colour, counter, value, when)
+    read(mono, "total", 500, at(2026, 10, 5))
+    read(mono, "total", 900, at(2026, 11, 2))
+    from meters.services import month_bounds
+
+    start, end = month_bounds(date(2026, 10, 1))
+    usage = {u.device.serial_number: u for u in billing_report(devices=[colour, mono], start=start, end=end)}
+    assert (usage["COLOUR1"].mono, usage["COLOUR1"].colour, usage["COLOUR1"].total) == (1000, 500, 1500)
+    assert usage["COLOUR1"].counters["total"].start.value == 10000  # the nearest read before the period
+    assert usage["MANUAL1"].total == 0 and usage["MANUAL1"].counters["total"].start.value == 500
+
+
+def test_report_page_and_csv(user_client, colour):
+    read(colour, "total", 100, at(2026, 9, 30))
+    read(colour, "total", 400, at(2026, 10, 30))
+    body = user_client.get("/meters/report/?month=2026-10").content.decode()
+    assert 'data-testid="total-pages">300' in body
+    csv = b"".join(user_client.get("/meters/report/?month=2026-10&export=csv").streaming_content).decode(
+        "utf-8-sig"
+    )
+    assert "COLOUR1" in csv and ",300," in csv
+    assert "Saisissez un mois" in user_client.get("/meters/report/?month=2026-13").content.decode()
+
+
+def test_corrections_keep_the_original(colour, helpdesk):
+    original = read(colour, "total", 12345, timezone.now() - timedelta(days=1))
+    correction = meter_read_correct(original=original, value=12354, by=helpdesk, reason="Digits swapped")
+    original.refresh_from_db()
+    assert original.superseded and correction.corrects == original and correction.by == helpdesk
+    assert MeterRead.objects.filter(device=colour).count() == 2
+
+
+def test_read_status_rules():
+    now = timezone.now()
+    assert read_status(last_read_at=None, automatic=False, now=now) == "unknown"
+    assert read_status(last_read_at=now - timedelta(days=10), automatic=False, now=now) == "up_to_date"
+    assert read_status(last_read_at=now - timedelta(days=35), automatic=False, now=now) == "due"
+    assert read_status(last_read_at=now - timedelta(days=60), automatic=False, now=now) == "overdue"
+    assert read_status(last_read_at=now - timedelta(hours=5), automatic=True, now=now) == "up_to_date"
+
+
+def test_status_shows_on_the_list_detail_and_grid(user_client, mono):
+    read(mono, "total", 100, timezone.now() - timedelta(days=40))
+    assert (
+        "Échue" in user_client.get("/meters/").content.decode()
+        or "À faire" in user_client.get("/meters/").content.decode()
+    )
+    assert 'data-testid="grid-read-status"' in user_client.get("/printers/").content.decode()
+    detail = user_client.get(f"/printers/{mono.pk}/").content.decode()
+    assert 'data-testid="meter-read-status">' in detail
+
+
+def test_reminders_are_sent_once_a_month(mono, plain_user, manager):
+    Device.objects.filter(pk=mono.pk).update(notifications_enabled=True)
+    read(mono, "total", 100, timezone.now() - timedelta(days=40))
+    assert meter_reminders_send() == 2  # the plain user and the manager may both submit reads
+    assert meter_reminders_send() == 0
+    assert MeterReminder.objects.count() == 1 and len(mail.outbox) == 2
+    assert "MANUAL1" in mail.outbox[0].subject
+
+
+def test_no_reminder_without_notifications_or_when_up_to_date(mono, colour, plain_user):
+    read(mono, "total", 100, timezone.now() - timedelta(days=40))
+    Device.objects.filter(pk=colour.pk).update(notifications_enabled=True)
+    read(colour, "total", 100, timezone.now() - timedelta(days=2))
+    assert meter_reminders_send() == 0 and not mail.outbox
+
+
+def test_tenancy_and_permissions(outsider_client, client, account, mono):
+    assert outsider_client.get(f"/meters/{mono.pk}/").status_code == 404
+    assert outsider_client.post(f"/meters/{mono.pk}/", {"counter_total": "5"}).status_code == 404
+    assert "MANUAL1" not in outsider_client.get("/meters/").content.decode()
+    assert "MANUAL1" not in outsider_client.get("/meters/report/").content.decode()
+    from tests.conftest import make_user
+
+    reader = make_user("reader@abc-cars.example", account=account)
+    client.force_login(reader)
+    assert client.post(f"/meters/{mono.pk}/", {"counter_total": "5"}).status_code == 403
+
+
+def test_submit_meter_reads_action_lands_on_the_form(user_client, mono):
+    response = user_client.post("/printers/actions/", {"action": "meter_read", "devices": [mono.pk]})
+    assert response["Location"] == f"/meters/?device={mono.pk}"
+    assert user_client.get(response["Location"])["Location"] == f"/meters/{mono.pk}/"
