@@ -262,6 +262,7 @@ def demo_fleet_build(
     StatusObservation.objects.bulk_create(observations, batch_size=5000)
     Supply.objects.bulk_create(supplies, batch_size=5000)
     CounterSample.objects.bulk_create(counter_samples, batch_size=10000)
+    _demo_meter_reads(devices, counter_samples, rng, now)
     samples = [
         SupplyLevelSample(supply=supply, observed_at=moment, level=value, max_capacity=100, percent=value)
         for supply, history in supply_history
@@ -311,3 +312,36 @@ def demo_special_devices(*, account, site, now: datetime | None = None) -> int:
                 ]
             )
     return created
+
+
+def _demo_meter_reads(devices, counter_samples, rng, now) -> None:
+    """Billing reads: automatic for networked devices, monthly manual ones for the others
+    (some of them late, so that "due" and "overdue" show in the demo)."""
+    from meters.models import MeterRead
+
+    managed = {d.pk: d.managed_by_snmp for d in devices}
+    late = {d.pk: rng.choice([0, 0, 35, 50]) for d in devices}
+    reads = []
+    for sample in counter_samples:
+        device_id = sample.device_id
+        if managed[device_id]:
+            reads.append(
+                MeterRead(
+                    device_id=device_id,
+                    counter=sample.counter,
+                    value=sample.value,
+                    read_at=sample.observed_at,
+                    source="automatic",
+                )
+            )
+        elif sample.observed_at.day <= 7 and now - sample.observed_at > timedelta(days=late[device_id]):
+            reads.append(
+                MeterRead(
+                    device_id=device_id,
+                    counter=sample.counter,
+                    value=sample.value,
+                    read_at=sample.observed_at,
+                    source="manual",
+                )
+            )
+    MeterRead.objects.bulk_create(reads, batch_size=10000)
