@@ -267,3 +267,9 @@ CELERY_BEAT_SCHEDULE["meter-reminders"] = {
     "task": "meters.tasks.meter_reminders_send",
     "schedule": crontab(hour=7, minute=30),
 }
+
+# --- Supplies -------------------------------------------------------------------------
+FMP_SUPPLY_LEAD_DAYS = env_int("FMP_SUPPLY_LEAD_DAYS", 10, minimum=1)
+FMP_SUPPLY_ORDER_BELOW_PERCENT = env_int("FMP_SUPPLY_ORDER_BELOW_PERCENT", 10, minimum=0)
+FMP_SUPPLY_FORECAST_BELOW_PERCENT = env_int("FMP_SUPPLY_FORECAST_BELOW_PERCENT", 40, minimum=0)
+CELERY_BEAT_SCHEDULE["proactive-orders"] = {"task": "supplies.tasks.proactive_orders_place", "schedule": 3600}

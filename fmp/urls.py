@@ -17,6 +17,7 @@ urlpatterns = [
     path("printers/", include("printers.urls")),
     path("tickets/", include("tickets.urls")),
     path("meters/", include("meters.urls")),
+    path("supplies/", include("supplies.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -15,6 +15,7 @@ from django.views.generic import TemplateView
 from documents.models import ExternalLink
 from meters.selectors import meter_summary
 from printers.selectors import fleet_summary
+from supplies.selectors import order_summary
 from tickets.selectors import ticket_summary
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,12 @@ class HomeView(LoginRequiredMixin, TemplateView):
                 "key": "supplies",
                 "title": _("Supply orders"),
                 "icon": "box-seam",
-                "template": "panes/not_available.html",
-                "empty_text": _("No supply order yet."),
+                "template": "panes/supplies.html",
+                "empty_text": _("No open supply order."),
+                "links": [
+                    {"url": reverse("supplies:order_list"), "text": _("View supply orders")},
+                    {"url": reverse("supplies:order_start"), "text": _("Order supplies")},
+                ],
             },
             {
                 "key": "tickets",
@@ -87,6 +92,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
             fleet=fleet_summary(user),
             tickets=ticket_summary(user),
             meters=meter_summary(user),
+            orders=order_summary(user),
             external_links=list(ExternalLink.objects.for_user(user)[:10]),
             **kwargs,
         )

@@ -202,6 +202,11 @@ class PrinterDetailView(TenantScopedMixin, DetailView):
                 y_max=100,
                 title=str(supply),
             )
+        from supplies.services import supply_forecasts
+
+        forecasts = supply_forecasts(supplies)
+        for supply in supplies:
+            supply.days_left = forecasts.get(supply.pk)
         return {"supplies": supplies}
 
     def tab_counters(self, device):

@@ -1,1 +1,97 @@
-# Register your models here.
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from supplies import services
+from supplies.models import ConsumableItem, Order, OrderEvent, OrderLine
+
+
+@admin.register(ConsumableItem)
+class ConsumableItemAdmin(admin.ModelAdmin):
+    list_display = ["part_number", "description", "type", "colour", "yield_pages", "generic", "active"]
+    list_filter = ["type", "colour", "generic", "active"]
+    search_fields = ["part_number", "description"]
+    filter_horizontal = ["compatible_models"]
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    fields = ["item", "quantity", "shipped_item"]
+    readonly_fields = ["item", "quantity"]
+    autocomplete_fields = ["shipped_item"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    readonly_fields = ["at", "key", "by", "note"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    """The help desk processes orders: status (with its date and an e-mail), generic items swapped."""
+
+    list_display = ["number", "account", "device", "origin", "status", "created_at", "shipped_at"]
+    list_filter = ["status", "origin", ("account", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["number", "device__serial_number", "account__name"]
+    list_select_related = ["account__parent", "device"]
+    readonly_fields = [
+        "number",
+        "account",
+        "device",
+        "site",
+        "origin",
+        "created_at",
+        "created_by",
+        "reason",
+        "processing_at",
+        "shipped_at",
+        "delivered_at",
+        "cancelled_at",
+    ]
+    fields = [
+        "number",
+        "status",
+        "account",
+        "device",
+        "site",
+        "origin",
+        "reason",
+        "created_at",
+        "created_by",
+        "contact_name",
+        "contact_phone",
+        "street",
+        "postal_code",
+        "city",
+        "country",
+        "building_floor_room",
+        "notes",
+        "processing_at",
+        "shipped_at",
+        "delivered_at",
+        "cancelled_at",
+    ]
+    inlines = [OrderLineInline, OrderEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        new_status = obj.status
+        if change and "status" in form.changed_data:
+            obj.status = form.initial["status"]
+        super().save_model(request, obj, form, change)
+        if change and new_status != obj.status:
+            services.order_status_change(order=obj, status=new_status, by=request.user)
+            messages.info(
+                request,
+                _("The customer is told of the new status by e-mail when the order ships or is cancelled."),
+            )

@@ -1,1 +1,246 @@
-# Create your views here.
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView
+from django_filters.views import FilterView
+
+from accounts.mixins import TenantScopedMixin
+from fmp.csv import csv_response
+from printers.models import Device, Supply
+from supplies import services
+from supplies.choices import OPEN_ORDER_STATUSES
+from supplies.forms import AddToCartForm, OrderFilterSet, ShipToForm
+from supplies.models import CartLine, Order, OrderLine
+
+ORDER_PERMISSION = "accounts.order_supplies"
+
+
+def orders_rows(queryset):
+    return queryset.select_related("device__model", "site", "created_by").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.select_related("item", "shipped_item"))
+    )
+
+
+class OrderListView(TenantScopedMixin, FilterView):
+    """The account's supply orders, honouring the user's 90-days setting."""
+
+    model = Order
+    filterset_class = OrderFilterSet
+    template_name = "supplies/order_list.html"
+    paginate_by = 50
+
+    def get_queryset(self):
+        qs = orders_rows(super().get_queryset())
+        since = self.request.user.history_since()
+        return qs.filter(created_at__gte=since) if since else qs
+
+
+class OrderDetailView(TenantScopedMixin, DetailView):
+    model = Order
+    slug_field = "number"
+    slug_url_kwarg = "number"
+    template_name = "supplies/order_detail.html"
+    context_object_name = "order"
+
+    def get_queryset(self):
+        return orders_rows(super().get_queryset())
+
+
+class OrderStartView(TenantScopedMixin, View):
+    """Step 1: the devices of the user's profile; "Add supplies" for one of them."""
+
+    model = Device
+    permission_required = ORDER_PERMISSION
+
+    def get(self, request):
+        device = request.GET.get("device", "")
+        if device.isdigit():
+            return redirect("supplies:order_device", pk=int(device))
+        devices = self.get_queryset().select_related("model", "site", "state").order_by("serial_number")
+        return render(request, "supplies/order_start.html", {"devices": devices})
+
+
+class OrderDeviceView(TenantScopedMixin, View):
+    """Step 2: what is orderable for this device, beside its open orders and current levels."""
+
+    model = Device
+    permission_required = ORDER_PERMISSION
+    template_name = "supplies/order_device.html"
+
+    def context(self, device, form=None):
+        supplies = list(device.supplies.all())
+        forecasts = services.supply_forecasts(supplies)
+        for supply in supplies:
+            supply.days_left = forecasts.get(supply.pk)
+        return {
+            "device": device,
+            "items": services.orderable_items(device),
+            "open_orders": orders_rows(Order.objects.filter(device=device, status__in=OPEN_ORDER_STATUSES)),
+            "supplies": supplies,
+            "form": form or AddToCartForm(),
+            "cart_count": CartLine.objects.filter(user=self.request.user).count(),
+        }
+
+    def get(self, request, pk):
+        device = get_object_or_404(self.get_queryset().select_related("model", "site"), pk=pk)
+        return render(request, self.template_name, self.context(device))
+
+    def post(self, request, pk):
+        device = get_object_or_404(self.get_queryset().select_related("model", "site"), pk=pk)
+        form = AddToCartForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, self.context(device, form))
+        item = services.orderable_items(device).filter(pk=form.cleaned_data["item"]).first()
+        if item is None:
+            messages.error(request, _("This item cannot be ordered for this device."))
+            return redirect("supplies:order_device", pk=device.pk)
+        try:
+            services.cart_add(
+                user=request.user, device=device, item=item, quantity=form.cleaned_data["quantity"]
+            )
+        except services.SuppliesOnHold as held:
+            messages.error(
+                request, _("Supplies are on hold for this device: %(reason)s") % {"reason": held or "-"}
+            )
+            return redirect("supplies:order_device", pk=device.pk)
+        messages.success(request, _("%(item)s added to the cart.") % {"item": item.description})
+        return redirect("supplies:order_device", pk=device.pk)
+
+
+class CartView(TenantScopedMixin, View):
+    """The cart: lines for one or several devices, quantities editable, then Checkout."""
+
+    model = Device
+    permission_required = ORDER_PERMISSION
+
+    def lines(self):
+        # Lines of devices the user can no longer see are not shown (and not ordered).
+        visible = Device.objects.for_user(self.request.user).values("pk")
+        return CartLine.objects.filter(user=self.request.user, device__in=visible).select_related(
+            "device__model", "item"
+        )
+
+    def get(self, request):
+        return render(request, "supplies/cart.html", {"lines": self.lines()})
+
+    def post(self, request):
+        for line in self.lines():
+            raw = request.POST.get(f"qty-{line.pk}")
+            if raw is None:
+                continue
+            if request.POST.get(f"remove-{line.pk}"):
+                raw = "0"
+            try:
+                quantity = int(raw)
+            except ValueError:
+                messages.error(request, _("Enter whole numbers for the quantities."))
+                return redirect("supplies:cart")
+            if not 0 <= quantity <= 20:
+                messages.error(request, _("Quantities go from 0 (remove) to 20."))
+                return redirect("supplies:cart")
+            services.cart_update(user=request.user, line_id=line.pk, quantity=quantity)
+        messages.success(request, _("The cart has been updated."))
+        return redirect("supplies:cart")
+
+
+class CheckoutView(CartView):
+    """The summary with the delivery fields (required ones marked *), then "Place order"."""
+
+    def initial(self, lines):
+        user = self.request.user
+        device = lines[0].device if lines else None
+        site = device.site if device else None
+        return {
+            "contact_name": user.get_full_name(),
+            "contact_phone": user.phone,
+            "street": (site.street1 if site else "") or user.street,
+            "postal_code": (site.postal_code if site else "") or user.postal_code,
+            "city": (site.city if site else "") or user.city,
+            "country": (site.country if site else "") or user.country,
+            "building_floor_room": " / ".join(x for x in [site.building, site.floor, site.room] if x)
+            if site
+            else "",
+        }
+
+    def get(self, request):
+        lines = list(self.lines())
+        if not lines:
+            messages.info(request, _("Your cart is empty."))
+            return redirect("supplies:order_start")
+        return render(
+            request,
+            "supplies/checkout.html",
+            {"lines": lines, "form": ShipToForm(initial=self.initial(lines))},
+        )
+
+    def post(self, request):
+        lines = list(self.lines())
+        form = ShipToForm(request.POST)
+        if not lines:
+            messages.info(request, _("Your cart is empty."))
+            return redirect("supplies:order_start")
+        if not form.is_valid():
+            return render(request, "supplies/checkout.html", {"lines": lines, "form": form})
+        try:
+            orders = services.orders_place_from_cart(user=request.user, ship_to=form.cleaned_data)
+        except services.SuppliesOnHold as held:
+            messages.error(
+                request,
+                _("Supplies are on hold for a device of the cart: %(reason)s") % {"reason": held or "-"},
+            )
+            return redirect("supplies:cart")
+        return render(request, "supplies/order_placed.html", {"orders": orders})
+
+
+class SupplyReportView(TenantScopedMixin, View):
+    """Every supply of the fleet with its level and days left, sortable; CSV export."""
+
+    model = Device
+
+    def get(self, request):
+        devices = self.get_queryset()
+        supplies = list(
+            Supply.objects.filter(device__in=devices)
+            .select_related("device__model", "device__site")
+            .order_by("device__serial_number", "index")
+        )
+        forecasts = services.supply_forecasts(supplies)
+        for supply in supplies:
+            supply.days_left = forecasts.get(supply.pk)
+        order = request.GET.get("sort", "days")
+        if order == "level":
+            supplies.sort(key=lambda s: (s.percent is None, s.percent if s.percent is not None else 0))
+        elif order == "device":
+            pass
+        else:
+            supplies.sort(key=lambda s: (s.days_left is None, s.days_left if s.days_left is not None else 0))
+        if request.GET.get("export") == "csv":
+            header = [
+                _("Serial number"),
+                _("Model"),
+                _("Site"),
+                _("Supply"),
+                _("Type"),
+                _("Colour"),
+                _("Level"),
+                _("Days left"),
+            ]
+            rows = (
+                [
+                    s.device.serial_number,
+                    s.device.model.name if s.device.model_id else "",
+                    s.device.site.name if s.device.site_id else "",
+                    s.description,
+                    s.get_type_display(),
+                    s.get_colour_display() if s.colour else "",
+                    "" if s.percent is None else s.percent,
+                    "" if s.days_left is None else round(s.days_left),
+                ]
+                for s in supplies
+            )
+            return csv_response("supplies.csv", header, rows)
+        return render(request, "supplies/supply_report.html", {"supplies": supplies, "sort": order})

@@ -37,7 +37,10 @@ class Command(BaseCommand):
                 serial_prefix="O",
             )
             created += demo_special_devices(account=pursuit, site=xps)
+            from supplies.demo import demo_catalogue_build
             from tickets.demo import demo_tickets_build
+
+            demo_catalogue_build()
 
             demo_tickets_build(account=pursuit, requester=world["users"]["user@abc-cars.example"])
             fleet_line = f"Demo fleet: {created} new device(s)."

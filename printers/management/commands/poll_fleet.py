@@ -32,6 +32,11 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Polled {run.devices} device(s), {run.failures} failure(s) in {time.monotonic() - started:.1f} s."
                 )
+            from supplies.services import proactive_orders_place
+
+            placed = proactive_orders_place()
+            if placed:
+                self.stdout.write(f"{len(placed)} proactive supply order(s) placed.")
             if not options["loop"]:
                 return
             time.sleep(max(1, options["loop"] - (time.monotonic() - started)))

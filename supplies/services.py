@@ -1,0 +1,259 @@
+"""Writes for supplies: cart, orders, their processing, and the proactive replenishment."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from printers.models import Device, Supply, SupplyLevelSample
+from supplies.choices import OPEN_ORDER_STATUSES, OrderOrigin
+from supplies.forecast import days_left
+from supplies.models import CartLine, ConsumableItem, Order, OrderEvent, OrderLine
+
+logger = logging.getLogger(__name__)
+
+
+class SuppliesOnHold(Exception):
+    """The device's supplies are on hold: nothing can be ordered for it."""
+
+
+def orderable_items(device: Device):
+    """Items for the device's model, plus the generic ones."""
+    qs = ConsumableItem.objects.filter(active=True)
+    if device.model_id:
+        return qs.filter(Q(compatible_models=device.model_id) | Q(generic=True)).distinct()
+    return qs.filter(generic=True)
+
+
+def cart_add(*, user, device: Device, item: ConsumableItem, quantity: int) -> CartLine:
+    if device.supplies_on_hold:
+        raise SuppliesOnHold(device.supplies_hold_reason)
+    line, created = CartLine.objects.get_or_create(
+        user=user, device=device, item=item, defaults={"quantity": quantity}
+    )
+    if not created:
+        line.quantity = min(99, line.quantity + quantity)
+        line.save(update_fields=["quantity"])
+    return line
+
+
+def cart_update(*, user, line_id: int, quantity: int) -> None:
+    line = CartLine.objects.get(user=user, pk=line_id)
+    if quantity <= 0:
+        line.delete()
+    else:
+        line.quantity = min(99, quantity)
+        line.save(update_fields=["quantity"])
+
+
+def order_number_new() -> str:
+    return "SO" + "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+def _create_order(**fields) -> Order:
+    for _attempt in range(10):
+        try:
+            with transaction.atomic():
+                return Order.objects.create(number=order_number_new(), **fields)
+        except IntegrityError as exc:
+            if "number" not in str(exc):
+                raise
+    raise IntegrityError("could not draw a free order number")
+
+
+@transaction.atomic
+def orders_place_from_cart(*, user, ship_to: dict) -> list[Order]:
+    """One order per device of the cart; the cart is emptied. A device on hold refuses."""
+    lines = list(CartLine.objects.select_for_update().filter(user=user).select_related("device", "item"))
+    if not lines:
+        return []
+    held = [line.device for line in lines if line.device.supplies_on_hold]
+    if held:
+        raise SuppliesOnHold(held[0].supplies_hold_reason)
+    orders = []
+    by_device: dict[int, list[CartLine]] = {}
+    for line in lines:
+        by_device.setdefault(line.device_id, []).append(line)
+    for device_lines in by_device.values():
+        device = device_lines[0].device
+        order = _create_order(
+            account_id=device.account_id,
+            device=device,
+            site_id=device.site_id,
+            origin=OrderOrigin.PORTAL,
+            created_by=user,
+            **ship_to,
+        )
+        OrderLine.objects.bulk_create(
+            [OrderLine(order=order, item=line.item, quantity=line.quantity) for line in device_lines]
+        )
+        OrderEvent.objects.create(order=order, key="supplies.order.placed", by=user)
+        orders.append(order)
+    CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
+    for order in orders:
+        transaction.on_commit(lambda o=order: order_email_send(order=o, template="placed"))
+    return orders
+
+
+@transaction.atomic
+def order_status_change(*, order: Order, status: str, by=None, note: str = "") -> bool:
+    """Move an order on (with its date), record it, and tell the customer by e-mail."""
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if locked.status == status:
+        return False
+    locked.status = status
+    stamp = {
+        "processing": "processing_at",
+        "shipped": "shipped_at",
+        "delivered": "delivered_at",
+        "cancelled": "cancelled_at",
+    }
+    fields = ["status"]
+    if status in stamp:
+        setattr(locked, stamp[status], timezone.now())
+        fields.append(stamp[status])
+    locked.save(update_fields=fields)
+    OrderEvent.objects.create(order=locked, key=f"supplies.order.{status}", by=by, note=note[:300])
+    order.status = status
+    if status in ("shipped", "cancelled"):
+        transaction.on_commit(lambda: order_email_send(order=locked, template=status))
+    return True
+
+
+def order_email_send(*, order: Order, template: str) -> None:
+    user = order.created_by
+    if user is None or not user.email:
+        return
+    with translation.override(user.language):
+        context = {
+            "order": order,
+            "user": user,
+            "url": settings.FMP_PUBLIC_URL.rstrip("/")
+            + reverse("supplies:order_detail", args=[order.number]),
+        }
+        subject = render_to_string(f"supplies/email/{template}_subject.txt", context).strip()
+        text = render_to_string(f"supplies/email/{template}.txt", context)
+    try:
+        EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
+    except Exception:
+        logger.exception("Could not send the %s e-mail of order %s", template, order.number)
+
+
+# --- forecasts and proactive orders ------------------------------------------------------
+
+
+def supply_forecasts(supplies: list[Supply], *, days: int = 90) -> dict[int, float | None]:
+    """Days left for each supply, from the last ``days`` days of its level history."""
+    since = timezone.now() - timedelta(days=days)
+    series: dict[int, list] = {s.pk: [] for s in supplies}
+    for supply_id, at, percent in (
+        SupplyLevelSample.objects.filter(supply__in=supplies, observed_at__gte=since)
+        .order_by("supply_id", "observed_at")
+        .values_list("supply_id", "observed_at", "percent")
+    ):
+        series[supply_id].append((at, percent))
+    result = {}
+    for supply in supplies:
+        points = series.get(supply.pk, [])
+        if supply.updated_at and (not points or points[-1][0] < supply.updated_at):
+            points.append((supply.updated_at, supply.percent))
+        result[supply.pk] = days_left(points) if supply.percent is not None else None
+    return result
+
+
+def _matching_item(device: Device, supply: Supply) -> ConsumableItem | None:
+    items = orderable_items(device).filter(type=supply.type)
+    if supply.colour:
+        items = items.filter(colour=supply.colour)
+    return items.order_by("generic", "part_number").first()
+
+
+def proactive_orders_place(*, device_ids: list[int] | None = None) -> list[Order]:
+    """Order toner and ink that runs low: forecast under the lead time, or level under the threshold.
+
+    Never for a device on hold, never twice for the same supply while an order is open
+    (the database refuses a second automatic one), and each order says why it was placed.
+    """
+    supplies = Supply.objects.filter(
+        type__in=["toner", "ink"],
+        percent__isnull=False,
+        percent__lte=settings.FMP_SUPPLY_FORECAST_BELOW_PERCENT,
+        device__supplies_on_hold=False,
+        device__under_contract=True,
+    ).select_related("device__model", "device__site")
+    if device_ids is not None:
+        supplies = supplies.filter(device_id__in=device_ids)
+    supplies = list(supplies)
+    forecasts = supply_forecasts(supplies)
+    placed = []
+    for supply in supplies:
+        left = forecasts.get(supply.pk)
+        low = supply.percent <= settings.FMP_SUPPLY_ORDER_BELOW_PERCENT
+        soon = left is not None and left <= settings.FMP_SUPPLY_LEAD_DAYS
+        if not (low or soon):
+            continue
+        order = _automatic_order(supply, left)
+        if order is not None:
+            placed.append(order)
+    return placed
+
+
+def _automatic_order(supply: Supply, left: float | None) -> Order | None:
+    device = supply.device
+    key = f"supply-{supply.index}"
+    open_portal = OrderLine.objects.filter(
+        order__device=device,
+        order__status__in=OPEN_ORDER_STATUSES,
+        item__type=supply.type,
+        item__colour=supply.colour,
+    ).exists()
+    if (
+        open_portal
+        or Order.objects.filter(device=device, supply_key=key, status__in=OPEN_ORDER_STATUSES).exists()
+    ):
+        return None
+    item = _matching_item(device, supply)
+    if item is None:
+        return None
+    site = device.site
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = translation.gettext("%(supply)s at %(percent)s %%") % {
+            "supply": supply.description or item.description,
+            "percent": supply.percent,
+        }
+        if left is not None:
+            reason += translation.gettext(", about %(days)d days left") % {"days": round(left)}
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                number=order_number_new(),
+                account_id=device.account_id,
+                device=device,
+                site=site,
+                origin=OrderOrigin.AUTOMATIC,
+                supply_key=key,
+                reason=reason[:300],
+                contact_name=device.primary_contact_email or "-",
+                contact_phone="-",
+                street=(site.street1 if site else "") or "-",
+                postal_code=site.postal_code if site else "",
+                city=(site.city if site else "") or "-",
+                country=(site.country if site else "") or "-",
+                building_floor_room=" / ".join(x for x in [site.building, site.floor, site.room] if x)
+                if site
+                else "",
+            )
+            OrderLine.objects.create(order=order, item=item, quantity=1)
+            OrderEvent.objects.create(order=order, key="supplies.order.automatic", note=reason[:300])
+    except IntegrityError:
+        return None  # another worker placed it at the same moment
+    return order

@@ -1,0 +1,308 @@
+"""Supply orders: catalogue, cart, checkout, hold, processing, forecasts and proactive orders."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.utils import timezone
+
+from printers.models import Supply, SupplyLevelSample
+from supplies import services
+from supplies.forecast import days_left
+from supplies.models import CartLine, ConsumableItem, Order
+from tests import factories
+from tests.conftest import PASSWORD, can_log_in
+
+pytestmark = pytest.mark.django_db
+NOW = timezone.now()
+
+
+@pytest.fixture
+def model():
+    return factories.device_model("ColorQube 9203")
+
+
+@pytest.fixture
+def printer(account, site, model):
+    return factories.device(
+        account, site, serial="813000305", model=model, state="ok", levels={"black": 8, "cyan": 60}
+    )
+
+
+@pytest.fixture
+def items(model):
+    black = ConsumableItem.objects.create(
+        part_number="108R00828", description="ColorQube black ink", type="toner", colour="black"
+    )
+    black.compatible_models.add(model)
+    other = ConsumableItem.objects.create(
+        part_number="OTHER-1", description="Other model toner", type="toner", colour="black"
+    )
+    generic = ConsumableItem.objects.create(
+        part_number="GEN-K", description="Generic black toner", type="toner", colour="black", generic=True
+    )
+    return {"black": black, "other": other, "generic": generic}
+
+
+def add(client, device, item, quantity=1):
+    return client.post(f"/supplies/order/{device.pk}/", {"item": item.pk, "quantity": quantity}, follow=True)
+
+
+SHIP = {
+    "contact_name": "Marta Martinez",
+    "contact_phone": "+1 585 555 0100",
+    "street": "800 Phillips Road",
+    "city": "Webster",
+    "country": "USA",
+}
+
+
+def test_orderable_items_are_the_models_and_the_generic_ones(manager_client, printer, items):
+    body = manager_client.get(f"/supplies/order/{printer.pk}/").content.decode()
+    assert "108R00828" in body and "GEN-K" in body and "OTHER-1" not in body
+    response = add(manager_client, printer, items["other"])
+    assert "ne peut pas être commandé pour ce périphérique" in response.content.decode()
+    assert not CartLine.objects.exists()
+
+
+def test_cart_add_change_remove_several_devices_and_it_survives_logout(
+    client, manager, printer, items, account, site, model
+):
+    second = factories.device(account, site, serial="SECOND", model=model)
+    client.force_login(manager)
+    add(client, printer, items["black"], 2)
+    add(client, printer, items["black"], 1)
+    add(client, second, items["generic"], 1)
+    lines = {
+        (line.device.serial_number, line.item.part_number): line
+        for line in CartLine.objects.select_related("device", "item")
+    }
+    assert lines[("813000305", "108R00828")].quantity == 3 and len(lines) == 2
+    client.post("/accounts/logout/")
+    assert can_log_in(client, manager.email, PASSWORD)
+    assert client.get("/supplies/cart/").content.decode().count('data-testid="cart-line"') == 2
+    black_line = lines[("813000305", "108R00828")]
+    generic_line = lines[("SECOND", "GEN-K")]
+    client.post("/supplies/cart/", {f"qty-{black_line.pk}": "5", f"qty-{generic_line.pk}": "1"})
+    assert CartLine.objects.get(pk=black_line.pk).quantity == 5
+    client.post(
+        "/supplies/cart/",
+        {f"qty-{black_line.pk}": "5", f"qty-{generic_line.pk}": "1", f"remove-{generic_line.pk}": "1"},
+    )
+    assert not CartLine.objects.filter(pk=generic_line.pk).exists()
+    bad = client.post("/supplies/cart/", {f"qty-{black_line.pk}": "lots"}, follow=True)
+    assert "nombres entiers" in bad.content.decode()
+
+
+def test_checkout_requires_the_starred_fields_then_places_one_order_per_device(
+    manager_client, printer, items, django_capture_on_commit_callbacks
+):
+    add(manager_client, printer, items["black"], 2)
+    page = manager_client.get("/supplies/checkout/").content.decode()
+    assert "Webster" in page and "*" in page  # the address defaults to the device's site
+    missing = manager_client.post(
+        "/supplies/checkout/", {**SHIP, "contact_name": "", "contact_phone": "call me"}
+    ).content.decode()
+    assert "Ce champ est obligatoire" in missing and "numéro de téléphone" in missing
+    assert not Order.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = manager_client.post("/supplies/checkout/", SHIP)
+    order = Order.objects.get()
+    assert (
+        order.number in done.content.decode()
+        and order.origin == "portal"
+        and order.created_by.email == "manager@abc-cars.example"
+    )
+    assert [(line.item.part_number, line.quantity) for line in order.lines.all()] == [("108R00828", 2)]
+    assert not CartLine.objects.exists()
+    assert len(mail.outbox) == 1 and order.number in mail.outbox[0].subject
+
+
+def test_before_ordering_the_page_shows_open_orders_and_levels(manager_client, printer, items, manager):
+    CartLine.objects.create(user=manager, device=printer, item=items["black"], quantity=1)
+    services.orders_place_from_cart(user=manager, ship_to=SHIP)
+    body = manager_client.get(f"/supplies/order/{printer.pk}/").content.decode()
+    assert 'data-testid="open-orders"' in body and "8 %" in body
+
+
+def test_supplies_on_hold_cannot_be_ordered_and_it_says_why(manager_client, printer, items):
+    printer.supplies_on_hold = True
+    printer.supplies_hold_reason = "Unpaid invoice"
+    printer.save()
+    body = manager_client.get(f"/supplies/order/{printer.pk}/").content.decode()
+    assert "Unpaid invoice" in body and 'data-testid="item-row"' not in body
+    add(manager_client, printer, items["black"])
+    assert not CartLine.objects.exists()
+    detail = manager_client.get(f"/printers/{printer.pk}/").content.decode()
+    assert "Unpaid invoice" in detail
+
+
+def test_plain_users_see_orders_but_cannot_order(user_client, printer, items):
+    assert user_client.get("/supplies/orders/").status_code == 200
+    assert user_client.get("/supplies/order/").status_code == 403
+    assert (
+        user_client.post(
+            f"/supplies/order/{printer.pk}/", {"item": items["black"].pk, "quantity": 1}
+        ).status_code
+        == 403
+    )
+
+
+def test_tenancy(outsider_client, manager, printer, items):
+    CartLine.objects.create(user=manager, device=printer, item=items["black"], quantity=1)
+    order = services.orders_place_from_cart(user=manager, ship_to=SHIP)[0]
+    assert outsider_client.get(f"/supplies/orders/{order.number}/").status_code == 404
+    assert order.number not in outsider_client.get("/supplies/orders/").content.decode()
+    assert outsider_client.get(f"/supplies/order/{printer.pk}/").status_code in (403, 404)
+
+
+def test_orders_list_honours_the_90_days_setting(manager_client, manager, printer, items):
+    CartLine.objects.create(user=manager, device=printer, item=items["black"], quantity=1)
+    order = services.orders_place_from_cart(user=manager, ship_to=SHIP)[0]
+    Order.objects.filter(pk=order.pk).update(created_at=NOW - timedelta(days=100))
+    assert order.number not in manager_client.get("/supplies/orders/").content.decode()
+    manager.history_scope = "all"
+    manager.save()
+    assert order.number in manager_client.get("/supplies/orders/").content.decode()
+
+
+def test_shipping_swaps_the_generic_item_and_tells_the_customer(
+    manager, printer, items, django_capture_on_commit_callbacks
+):
+    CartLine.objects.create(user=manager, device=printer, item=items["generic"], quantity=1)
+    order = services.orders_place_from_cart(user=manager, ship_to=SHIP)[0]
+    line = order.lines.get()
+    line.shipped_item = items["black"]
+    line.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.order_status_change(order=order, status="shipped")
+    order.refresh_from_db()
+    assert order.status == "shipped" and order.shipped_at is not None
+    assert "ColorQube black ink" in mail.outbox[-1].body
+    assert order.events.filter(key="supplies.order.shipped").exists()
+
+
+def series(days_and_levels):
+    return [(NOW - timedelta(days=d), level) for d, level in days_and_levels]
+
+
+def test_forecast_steady_use():
+    assert days_left(series([(30, 90), (20, 70), (10, 50), (0, 30)])) == pytest.approx(15, abs=0.5)
+
+
+def test_forecast_ignores_what_came_before_a_replacement():
+    assert days_left(series([(40, 40), (30, 10), (25, 100), (15, 90), (5, 80)])) == pytest.approx(80, abs=1)
+
+
+def test_forecast_idle_device_and_unknown_levels():
+    assert days_left(series([(30, 50), (15, 50), (0, 50)])) is None
+    assert days_left(series([(30, None), (0, None)])) is None
+    assert days_left(series([(1, 50)])) is None
+
+
+def sample(supply, days_ago, percent):
+    SupplyLevelSample.objects.create(
+        supply=supply,
+        observed_at=NOW - timedelta(days=days_ago),
+        level=percent,
+        max_capacity=100,
+        percent=percent,
+    )
+
+
+def test_proactive_order_when_the_forecast_falls_under_the_lead_time(printer, items, settings):
+    settings.FMP_SUPPLY_LEAD_DAYS = 10
+    settings.FMP_SUPPLY_ORDER_BELOW_PERCENT = 5
+    cyan = Supply.objects.get(device=printer, colour="cyan")
+    Supply.objects.filter(pk=cyan.pk).update(percent=20, updated_at=NOW)
+    for d, p in [(30, 80), (20, 60), (10, 40), (0, 20)]:
+        sample(cyan, d, p)
+    cyan_item = ConsumableItem.objects.create(
+        part_number="CQ-C", description="ColorQube cyan", type="toner", colour="cyan"
+    )
+    cyan_item.compatible_models.add(printer.model)
+    orders = services.proactive_orders_place()
+    assert [(o.origin, o.lines.get().item.part_number) for o in orders] == [("automatic", "CQ-C")]
+    assert (
+        "10 jours" in orders[0].reason or "about 10 days" in orders[0].reason or "jours" in orders[0].reason
+    )
+
+
+def test_proactive_order_under_the_threshold_once_and_never_on_hold(printer, items, settings):
+    settings.FMP_SUPPLY_ORDER_BELOW_PERCENT = 10
+    first = services.proactive_orders_place()
+    assert len(first) == 1 and first[0].lines.get().item == items["black"]
+    assert services.proactive_orders_place() == []  # an open order exists
+    first[0].status = "delivered"
+    first[0].save()
+    printer.supplies_on_hold = True
+    printer.save()
+    assert services.proactive_orders_place() == []
+
+
+def test_no_proactive_order_when_the_customer_already_ordered(manager, printer, items):
+    CartLine.objects.create(user=manager, device=printer, item=items["black"], quantity=1)
+    services.orders_place_from_cart(user=manager, ship_to=SHIP)
+    assert services.proactive_orders_place() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_place_one_automatic_order(account, site):
+    model = factories.device_model("WorkCentre 3550", colour=False)
+    device = factories.device(account, site, serial="RACE", model=model, state="ok", levels={"black": 3})
+    item = ConsumableItem.objects.create(
+        part_number="WC-K", description="WC toner", type="toner", colour="black"
+    )
+    item.compatible_models.add(model)
+    supply = Supply.objects.get(device=device)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def worker():
+        try:
+            from django.db import transaction
+
+            with transaction.atomic():
+                barrier.wait(timeout=10)
+                results.append(services._automatic_order(supply, None))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert Order.objects.filter(device=device, origin="automatic").count() == 1
+
+
+def test_supply_report_sorted_by_days_left_with_csv(user_client, printer):
+    black = Supply.objects.get(device=printer, colour="black")
+    Supply.objects.filter(pk=black.pk).update(updated_at=NOW)
+    for d, p in [(20, 48), (10, 28), (0, 8)]:
+        sample(black, d, p)
+    body = user_client.get("/supplies/report/").content.decode()
+    assert "environ 4 jours" in body or "about 4 days" in body
+    csv = b"".join(user_client.get("/supplies/report/?export=csv").streaming_content).decode("utf-8-sig")
+    assert "813000305" in csv and ",8,4" in csv
+
+
+def test_supplies_tab_shows_days_left(user_client, printer):
+    black = Supply.objects.get(device=printer, colour="black")
+    Supply.objects.filter(pk=black.pk).update(updated_at=NOW)
+    for d, p in [(20, 48), (10, 28), (0, 8)]:
+        sample(black, d, p)
+    assert (
+        'data-testid="days-left"' in user_client.get(f"/printers/{printer.pk}/?tab=supplies").content.decode()
+    )
+
+
+def test_order_supplies_action_starts_with_the_device(manager_client, printer):
+    response = manager_client.post("/printers/actions/", {"action": "order", "devices": [printer.pk]})
+    assert response["Location"] == f"/supplies/order/?device={printer.pk}"
+    assert manager_client.get(response["Location"])["Location"] == f"/supplies/order/{printer.pk}/"
