@@ -50,11 +50,12 @@ def test_order_from_device_to_placed_order(page, manager, account, site, screens
     page.get_by_text("Ce champ est obligatoire").first.wait_for()
     screenshot("checkout-missing")
     page.locator("#id_contact_name").fill("Marta Martinez")
+    page.locator("#id_street").fill("800 Phillips Road")
     page.get_by_role("button", name="Passer la commande").click()
     page.get_by_test_id("order-placed").wait_for()
     order = Order.objects.get()
     assert page.get_by_text(order.number).first.is_visible()
-    assert sorted((l.item.part_number, l.quantity) for l in order.lines.all()) == [
+    assert sorted((line.item.part_number, line.quantity) for line in order.lines.all()) == [
         ("006R01146", 2),
         ("GEN-STAPLES", 1),
     ]
