@@ -42,6 +42,13 @@ class PortalPasswordChangeForm(PasswordChangeForm):
 
 
 class SettingsForm(forms.ModelForm):
+    emails = forms.MultipleChoiceField(
+        label=_("E-mails I receive"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The temporary password of “Forgot password” is always sent."),
+    )
+
     class Meta:
         model = User
         fields = ["history_scope", "language"]
@@ -52,6 +59,10 @@ class SettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        from accounts.notifications import KINDS
+
+        self.fields["emails"].choices = list(KINDS.items())
+        self.fields["emails"].initial = [k for k in KINDS if k not in (self.instance.email_opt_out or [])]
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", _("Save")))
 

@@ -166,6 +166,12 @@ class User(AbstractUser):
         choices=HistoryScope.choices,
         default=HistoryScope.LAST_90_DAYS,
     )
+    email_opt_out = models.JSONField(
+        _("e-mails not wanted"),
+        default=list,
+        blank=True,
+        help_text=_("Kinds of e-mail the user chose not to receive."),
+    )
     must_change_password = models.BooleanField(
         _("must change password"),
         default=False,

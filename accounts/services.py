@@ -8,10 +8,8 @@ import string
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.backends import find_user
 from accounts.models import TemporaryPassword, User
@@ -52,28 +50,21 @@ def temporary_password_request(*, identifier: str, login_url: str) -> None:
             expires_at=now
         )
         TemporaryPassword.objects.create(user=user, password_hash=password_hash, expires_at=now + max_age)
-        transaction.on_commit(
-            lambda: _send_temporary_password(user=user, password=password, login_url=login_url)
-        )
+        _send_temporary_password(user=user, password=password, login_url=login_url)
 
 
 def _send_temporary_password(*, user: User, password: str, login_url: str) -> None:
-    context = {
-        "user": user,
-        "password": password,
-        "login_url": login_url,
-        "max_age_minutes": settings.FMP_TEMP_PASSWORD_MAX_AGE_MINUTES,
-    }
-    with translation.override(user.language):
-        subject = render_to_string("accounts/email/temporary_password_subject.txt", context).strip()
-        text = render_to_string("accounts/email/temporary_password.txt", context)
-        html = render_to_string("accounts/email/temporary_password.html", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
-    message.attach_alternative(html, "text/html")
-    try:
-        message.send()
-    except Exception:  # the user's request must not fail because the mail server is down
-        logger.exception("Could not send the temporary password e-mail to user %s", user.pk)
+    from accounts.notifications import send_now
+
+    send_now(
+        user=user,
+        template="accounts/email/temporary_password",
+        context={
+            "password": password,
+            "login_url": login_url,
+            "max_age_minutes": settings.FMP_TEMP_PASSWORD_MAX_AGE_MINUTES,
+        },
+    )
 
 
 def user_password_change(*, user: User, password: str) -> None:
@@ -84,7 +75,15 @@ def user_password_change(*, user: User, password: str) -> None:
     TemporaryPassword.objects.filter(user=user, used_at__isnull=True).update(expires_at=timezone.now())
 
 
-def user_settings_update(*, user: User, history_scope: str, language: str) -> None:
+def user_settings_update(
+    *, user: User, history_scope: str, language: str, emails: list[str] | None = None
+) -> None:
+    from accounts.notifications import KINDS
+
     user.history_scope = history_scope
     user.language = language
-    user.save(update_fields=["history_scope", "language"])
+    fields = ["history_scope", "language"]
+    if emails is not None:
+        user.email_opt_out = [kind for kind in KINDS if kind not in emails]
+        fields.append("email_opt_out")
+    user.save(update_fields=fields)

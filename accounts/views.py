@@ -102,6 +102,7 @@ class SettingsView(LoginRequiredMixin, UpdateView):
             user=self.request.user,
             history_scope=form.cleaned_data["history_scope"],
             language=form.cleaned_data["language"],
+            emails=form.cleaned_data["emails"],
         )
         translation.activate(form.cleaned_data["language"])
         messages.success(self.request, _("Your settings have been saved."))

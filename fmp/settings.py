@@ -273,3 +273,8 @@ FMP_SUPPLY_LEAD_DAYS = env_int("FMP_SUPPLY_LEAD_DAYS", 10, minimum=1)
 FMP_SUPPLY_ORDER_BELOW_PERCENT = env_int("FMP_SUPPLY_ORDER_BELOW_PERCENT", 10, minimum=0)
 FMP_SUPPLY_FORECAST_BELOW_PERCENT = env_int("FMP_SUPPLY_FORECAST_BELOW_PERCENT", 40, minimum=0)
 CELERY_BEAT_SCHEDULE["proactive-orders"] = {"task": "supplies.tasks.proactive_orders_place", "schedule": 3600}
+
+# --- Documents ------------------------------------------------------------------------
+# Shared documents are stored here, outside any public URL (only the download view serves them).
+FMP_DOCUMENTS_ROOT = Path(env_str("FMP_DOCUMENTS_ROOT", str(BASE_DIR / "var" / "documents")))
+FMP_DOCUMENT_MAX_MB = env_int("FMP_DOCUMENT_MAX_MB", 20, minimum=1)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("meters/", include("meters.urls")),
     path("supplies/", include("supplies.urls")),
+    path("documents/", include("documents.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from documents.models import ExternalLink
+from documents.models import Document, ExternalLink
 from meters.selectors import meter_summary
 from printers.selectors import fleet_summary
 from supplies.selectors import order_summary
@@ -80,8 +80,9 @@ class HomeView(LoginRequiredMixin, TemplateView):
                 "key": "documents",
                 "title": _("My documents"),
                 "icon": "file-earmark-text",
-                "template": "panes/not_available.html",
+                "template": "panes/documents.html",
                 "empty_text": _("Your provider has not shared any document yet."),
+                "links": [{"url": reverse("documents:document_list"), "text": _("All my documents")}],
             },
         ]
 
@@ -94,6 +95,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
             meters=meter_summary(user),
             orders=order_summary(user),
             external_links=list(ExternalLink.objects.for_user(user)[:10]),
+            documents=list(Document.objects.for_user(user).published()[:5]),
             **kwargs,
         )
 

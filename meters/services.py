@@ -8,10 +8,8 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
@@ -318,27 +316,23 @@ def meter_reminders_send(*, today: date | None = None) -> int:
             for u in User.objects.filter(account=device.account, is_active=True).exclude(email="")
             if u.has_perm("accounts.submit_meter_reads")
         ]
-        for user in recipients:
-            _send_reminder(user, device, last)
-        reminder.recipients = len(recipients)
+        count = sum(1 for user in recipients if _send_reminder(user, device, last))
+        reminder.recipients = count
         reminder.save(update_fields=["recipients"])
-        sent += len(recipients)
+        sent += count
     return sent
 
 
-def _send_reminder(user, device, last) -> None:
+def _send_reminder(user, device, last) -> bool:
     from django.urls import reverse
 
-    with translation.override(user.language):
-        context = {
-            "user": user,
-            "device": device,
-            "last": last,
-            "url": settings.FMP_PUBLIC_URL.rstrip("/") + reverse("meters:meter_enter", args=[device.pk]),
-        }
-        subject = render_to_string("meters/email/reminder_subject.txt", context).strip()
-        text = render_to_string("meters/email/reminder.txt", context)
-    try:
-        EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
-    except Exception:
-        logger.exception("Could not send the meter reminder for device %s", device.pk)
+    from accounts.notifications import notify
+
+    url = settings.FMP_PUBLIC_URL.rstrip("/") + reverse("meters:meter_enter", args=[device.pk])
+    return notify(
+        user=user,
+        kind="meter_due",
+        template="meters/email/reminder",
+        context={"device": device, "last": last, "url": url},
+        device=device,
+    )

@@ -7,10 +7,8 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -100,7 +98,7 @@ def orders_place_from_cart(*, user, ship_to: dict) -> list[Order]:
         orders.append(order)
     CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
     for order in orders:
-        transaction.on_commit(lambda o=order: order_email_send(order=o, template="placed"))
+        order_email_send(order=order, template="placed")
     return orders
 
 
@@ -125,27 +123,22 @@ def order_status_change(*, order: Order, status: str, by=None, note: str = "") -
     OrderEvent.objects.create(order=locked, key=f"supplies.order.{status}", by=by, note=note[:300])
     order.status = status
     if status in ("shipped", "cancelled"):
-        transaction.on_commit(lambda: order_email_send(order=locked, template=status))
+        order_email_send(order=locked, template=status)
     return True
 
 
 def order_email_send(*, order: Order, template: str) -> None:
-    user = order.created_by
-    if user is None or not user.email:
-        return
-    with translation.override(user.language):
-        context = {
-            "order": order,
-            "user": user,
-            "url": settings.FMP_PUBLIC_URL.rstrip("/")
-            + reverse("supplies:order_detail", args=[order.number]),
-        }
-        subject = render_to_string(f"supplies/email/{template}_subject.txt", context).strip()
-        text = render_to_string(f"supplies/email/{template}.txt", context)
-    try:
-        EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
-    except Exception:
-        logger.exception("Could not send the %s e-mail of order %s", template, order.number)
+    """Tell whoever placed the order (placed / shipped / cancelled), if they want it."""
+    from accounts.notifications import notify
+
+    kind = "order_placed" if template == "placed" else "order_shipped"
+    url = settings.FMP_PUBLIC_URL.rstrip("/") + reverse("supplies:order_detail", args=[order.number])
+    notify(
+        user=order.created_by,
+        kind=kind,
+        template=f"supplies/email/{template}",
+        context={"order": order, "url": url},
+    )
 
 
 # --- forecasts and proactive orders ------------------------------------------------------

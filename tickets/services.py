@@ -7,9 +7,7 @@ import secrets
 import string
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -77,8 +75,7 @@ def ticket_create(
     TicketEvent.objects.create(
         ticket=ticket, kind=EventKind.CREATED, author=requester, new_state=ticket.state
     )
-    if requester is not None and requester.email:
-        transaction.on_commit(lambda: ticket_email_send(ticket=ticket, template="created"))
+    ticket_email_send(ticket=ticket, template="created")
     return ticket
 
 
@@ -106,29 +103,23 @@ def ticket_state_change(*, ticket: Ticket, state: str, by=None, note: str = "", 
     TicketEvent.objects.create(
         ticket=locked, kind=EventKind.STATE, author=by, text=note, old_state=old, new_state=state, public=True
     )
-    if notify and locked.requester_id and locked.requester.email:
-        transaction.on_commit(lambda: ticket_email_send(ticket=locked, template="state_changed"))
+    if notify:
+        ticket_email_send(ticket=locked, template="state_changed")
     return True
 
 
 def ticket_email_send(*, ticket: Ticket, template: str) -> None:
-    """One of the ticket e-mails, in the requester's language; failures never break the action."""
-    user = ticket.requester
-    if user is None or not user.email:
-        return
-    with translation.override(user.language):
-        context = {
-            "ticket": ticket,
-            "user": user,
-            "url": _absolute(reverse("tickets:ticket_detail", args=[ticket.number])),
-        }
-        subject = render_to_string(f"tickets/email/{template}_subject.txt", context).strip()
-        text = render_to_string(f"tickets/email/{template}.txt", context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
-    try:
-        message.send()
-    except Exception:
-        logger.exception("Could not send the %s e-mail of ticket %s", template, ticket.number)
+    """Tell the requester (ticket created / state changed), if they want this kind of e-mail."""
+    from accounts.notifications import notify
+
+    kind = "ticket_created" if template == "created" else "ticket_state"
+    url = _absolute(reverse("tickets:ticket_detail", args=[ticket.number]))
+    notify(
+        user=ticket.requester,
+        kind=kind,
+        template=f"tickets/email/{template}",
+        context={"ticket": ticket, "url": url},
+    )
 
 
 def _absolute(path: str) -> str:
@@ -168,7 +159,24 @@ def ticket_open_for_condition(condition) -> Ticket | None:
             TicketEvent.objects.create(ticket=ticket, kind=EventKind.CREATED, new_state=ticket.state)
     except IntegrityError:
         return None  # another worker opened it at the same moment
+    _automatic_ticket_notify(ticket, device)
     return ticket
+
+
+def _automatic_ticket_notify(ticket: Ticket, device) -> None:
+    """The account's users who want it hear of an automatic ticket on one of their devices."""
+    from accounts.models import User
+    from accounts.notifications import notify
+
+    url = _absolute(reverse("tickets:ticket_detail", args=[ticket.number]))
+    for user in User.objects.filter(account_id=device.account_id, is_active=True).exclude(email=""):
+        notify(
+            user=user,
+            kind="auto_ticket",
+            template="tickets/email/automatic",
+            context={"ticket": ticket, "url": url},
+            device=device,
+        )
 
 
 def ticket_condition_cleared(condition) -> None:

@@ -249,11 +249,12 @@ def test_status_shows_on_the_list_detail_and_grid(user_client, mono):
     assert 'data-testid="meter-read-status">' in detail
 
 
-def test_reminders_are_sent_once_a_month(mono, plain_user, manager):
+def test_reminders_are_sent_once_a_month(mono, plain_user, manager, django_capture_on_commit_callbacks):
     Device.objects.filter(pk=mono.pk).update(notifications_enabled=True)
     read(mono, "total", 100, timezone.now() - timedelta(days=40))
-    assert meter_reminders_send() == 2  # the plain user and the manager may both submit reads
-    assert meter_reminders_send() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert meter_reminders_send() == 2  # the plain user and the manager may both submit reads
+        assert meter_reminders_send() == 0
     assert MeterReminder.objects.count() == 1 and len(mail.outbox) == 2
     assert "MANUAL1" in mail.outbox[0].subject
 

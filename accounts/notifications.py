@@ -1,0 +1,88 @@
+"""The one place that sends the portal's e-mails.
+
+Every e-mail is rendered in the recipient's language with a plain-text and an HTML body,
+sent only after the surrounding transaction commits, through Celery when a broker is
+configured (retried with back-off, never blocking the user's action). Users choose in
+Settings which kinds they receive; the temporary password always goes, and device-related
+kinds also follow the device's "notifications enabled" flag.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.html import linebreaks, urlize
+from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
+
+KINDS = {
+    "ticket_created": _("Confirmation of my service requests"),
+    "ticket_state": _("Changes to my service requests"),
+    "auto_ticket": _("Automatic tickets opened on our devices"),
+    "order_placed": _("Confirmation of my supply orders"),
+    "order_shipped": _("My supply orders shipped or cancelled"),
+    "meter_due": _("Meter read reminders"),
+}
+ALWAYS = {"temporary_password"}
+DEVICE_KINDS = {"auto_ticket", "meter_due"}
+
+
+def wants(user, kind: str) -> bool:
+    return kind in ALWAYS or kind not in (user.email_opt_out or [])
+
+
+def render(*, user, template: str, context: dict) -> dict:
+    """Subject, text and HTML of ``template`` in the user's language."""
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        context = {**context, "user": user}
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string("emails/base.html", {"subject": subject, "body": urlize(linebreaks(text))})
+    return {"subject": subject[:250], "text": text, "html": html, "to": [user.email]}
+
+
+def notify(*, user, kind: str, template: str, context: dict, device=None) -> bool:
+    """Queue an e-mail to ``user`` if they (and the device) want this kind. True when queued."""
+    if user is None or not user.email or not user.is_active:
+        return False
+    if not wants(user, kind):
+        return False
+    if device is not None and kind in DEVICE_KINDS and not device.notifications_enabled:
+        return False
+    message = render(user=user, template=template, context=context)
+    transaction.on_commit(lambda: _enqueue(message, kind))
+    return True
+
+
+def send_now(*, user, template: str, context: dict) -> None:
+    """Send at once, after commit, without the queue (the temporary password: no secret in the broker)."""
+    message = render(user=user, template=template, context=context)
+    transaction.on_commit(lambda: deliver(message))
+
+
+def _enqueue(message: dict, kind: str) -> None:
+    from accounts.tasks import email_send
+
+    try:
+        email_send.apply_async(args=[message], retry=False)
+    except Exception:  # the broker is down: send directly rather than lose it
+        logger.warning("Broker unavailable: sending the %s e-mail directly", kind)
+        try:
+            deliver(message)
+        except Exception:
+            logger.exception("Could not send the %s e-mail", kind)
+
+
+def deliver(message: dict) -> None:
+    from django.core.mail import EmailMultiAlternatives
+
+    email = EmailMultiAlternatives(
+        message["subject"], message["text"], settings.DEFAULT_FROM_EMAIL, message["to"]
+    )
+    email.attach_alternative(message["html"], "text/html")
+    email.send()
