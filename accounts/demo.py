@@ -86,4 +86,60 @@ def demo_world_build(*, password: str) -> dict:
         )
         if created and order == 1:
             link.accounts.add(abc, pursuit)
+    _demo_documents(abc, pursuit)
     return {"accounts": [abc, pursuit, other], "sites": [xps, other_site], "users": users}
+
+
+def _demo_documents(abc, pursuit) -> None:
+    from django.core.files.base import ContentFile
+
+    from documents.models import Document
+
+    if Document.objects.exists():
+        return
+    guide = Document(
+        title="Guide client FMP",
+        description="Première connexion, imprimantes, compteurs, commandes, demandes de service.",
+        category="Guides",
+        all_accounts=True,
+        original_name="guide-client-fmp.pdf",
+        content_type="application/pdf",
+    )
+    guide.file.save("guide-client-fmp.pdf", ContentFile(_tiny_pdf("FMP - Guide client")), save=False)
+    guide.size = guide.file.size
+    guide.save()
+    contract = Document(
+        title="ABC Cars - contrat MPS 2026",
+        category="Contrats",
+        original_name="contrat-abc-2026.pdf",
+        content_type="application/pdf",
+    )
+    contract.file.save(
+        "contrat-abc-2026.pdf", ContentFile(_tiny_pdf("ABC Cars - MPS contract 2026")), save=False
+    )
+    contract.size = contract.file.size
+    contract.save()
+    contract.accounts.add(abc, pursuit)
+
+
+def _tiny_pdf(text: str) -> bytes:
+    """A valid one-page PDF saying ``text`` (for the demo documents)."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode("latin-1", "replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)

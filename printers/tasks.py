@@ -44,8 +44,13 @@ def poll_attempts_prune() -> None:
 def queue_status_refresh(device_ids: list[int]) -> bool:
     """Queue an immediate poll of these devices. False when the broker cannot be reached:
     the request stays visible as pending and the next fleet poll answers it."""
+    from django.conf import settings
+
     try:
-        device_status_refresh.apply_async(args=[list(device_ids)], retry=False)
+        if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker (the embedded default): poll now
+            device_status_refresh.apply(args=[list(device_ids)])
+        else:
+            device_status_refresh.apply_async(args=[list(device_ids)], retry=False)
     except Exception:  # broker down: the request is kept on the devices, nothing is lost
         logger.exception("Could not queue a status refresh for %d device(s)", len(device_ids))
         return False
