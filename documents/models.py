@@ -68,6 +68,11 @@ class PrivateStorage(LazyObject):
 private_storage = PrivateStorage()
 
 
+def get_private_storage():
+    """Callable storage: migrations record this function, not a path of this machine."""
+    return private_storage
+
+
 def document_path(instance, filename: str) -> str:
     # A random name: nothing in the path can be guessed from the title or the original name.
     suffix = "." + filename.rsplit(".", 1)[-1].lower()[:8] if "." in filename else ""
@@ -86,7 +91,7 @@ class Document(models.Model):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     category = models.CharField(_("category"), max_length=100, blank=True)
-    file = models.FileField(_("file"), upload_to=document_path, storage=private_storage, max_length=300)
+    file = models.FileField(_("file"), upload_to=document_path, storage=get_private_storage, max_length=300)
     original_name = models.CharField(_("file name"), max_length=255, blank=True)
     content_type = models.CharField(_("content type"), max_length=100, blank=True)
     size = models.PositiveBigIntegerField(_("size"), default=0)

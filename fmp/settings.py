@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "django_htmx",
+    "csp",
     "axes",
     "accounts",
     "printers",
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "accounts.middleware.ForcePasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Axes last: it turns a locked-out login into the lock-out page.
     "axes.middleware.AxesMiddleware",
@@ -278,3 +280,27 @@ CELERY_BEAT_SCHEDULE["proactive-orders"] = {"task": "supplies.tasks.proactive_or
 # Shared documents are stored here, outside any public URL (only the download view serves them).
 FMP_DOCUMENTS_ROOT = Path(env_str("FMP_DOCUMENTS_ROOT", str(BASE_DIR / "var" / "documents")))
 FMP_DOCUMENT_MAX_MB = env_int("FMP_DOCUMENT_MAX_MB", 20, minimum=1)
+
+
+# --- Content-Security-Policy (django-csp) ---------------------------------------------
+# Scripts only from this site (no inline script anywhere); inline style attributes are
+# allowed (progress bars, htmx indicators) but not scripts; no framing, no plugins.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads no cookie; forms carry the token
+SESSION_COOKIE_SAMESITE = "Lax"

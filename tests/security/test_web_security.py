@@ -1,0 +1,119 @@
+"""Web security: deploy checks, headers, CSRF, redirects, lock-out against a scripted attack."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.test import Client
+
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_check_deploy_passes_with_the_production_settings():
+    env = {
+        **os.environ,
+        "FMP_PRODUCTION": "true",
+        "FMP_SECRET_KEY": "x" * 30 + "-Production-Secret-Key-0123456789",
+        "FMP_ALLOWED_HOSTS": "fmp.example.com",
+    }
+    out = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {**os.environ, "FMP_PRODUCTION": "true", "FMP_SECRET_KEY": ""}
+    out = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode != 0 and "FMP_SECRET_KEY" in out.stderr
+
+
+def test_security_headers_on_every_page(user_client):
+    response = user_client.get("/printers/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_inline_script_in_the_portal_pages(user_client):
+    import re
+
+    for url in [
+        "/",
+        "/printers/",
+        "/tickets/",
+        "/tickets/new/",
+        "/meters/",
+        "/supplies/orders/",
+        "/documents/",
+        "/settings/",
+    ]:
+        body = user_client.get(url).content.decode()
+        inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", body)
+        assert not inline, (url, inline)
+
+
+@pytest.mark.parametrize(
+    "url", ["/printers/actions/", "/settings/", "/accounts/logout/", "/tickets/new/details/?user_service=1"]
+)
+def test_state_changing_requests_need_the_csrf_token(plain_user, url):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(plain_user)
+    assert client.post(url, {"action": "refresh"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)", "/\\evil.example"]
+)
+def test_login_next_never_leaves_the_site(client, plain_user, target):
+    response = client.post(
+        "/accounts/login/", {"username": plain_user.email, "password": PASSWORD, "next": target}
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_session_lifetime_is_configurable(settings, client, plain_user):
+    settings.SESSION_COOKIE_AGE = 120
+    client.post("/accounts/login/", {"username": plain_user.email, "password": PASSWORD})
+    assert client.cookies["sessionid"]["max-age"] == 120
+
+
+def test_scripted_brute_force_is_stopped(client, plain_user, settings):
+    guesses = [f"Guess-{i}a" for i in range(30)] + [PASSWORD]
+    outcomes = [
+        client.post("/accounts/login/", {"username": plain_user.email, "password": g}).status_code
+        for g in guesses
+    ]
+    assert outcomes[: settings.AXES_FAILURE_LIMIT - 1] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
+    assert set(outcomes[settings.AXES_FAILURE_LIMIT :]) == {429}  # even the right password, once locked
+    assert client.get("/").status_code == 302
+
+
+def test_spraying_many_usernames_from_one_address_is_stopped(client, settings, account):
+    from tests.conftest import make_user
+
+    users = [
+        make_user(f"u{i}@abc-cars.example", account=account) for i in range(settings.AXES_FAILURE_LIMIT + 2)
+    ]
+    codes = [
+        client.post("/accounts/login/", {"username": u.email, "password": "Wrong-1a"}).status_code
+        for u in users
+    ]
+    assert codes[-1] == 429
