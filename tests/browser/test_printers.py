@@ -76,3 +76,30 @@ def test_filter_open_tabs_and_refresh_status(page, plain_user, fleet, screenshot
     assert page.get_by_text("état demandé").count() == 2
     screenshot("refresh-pending")
     assert Device.objects.filter(refresh_requested_at__isnull=False).count() == 2
+
+
+def test_hostile_device_text_never_executes_in_the_browser(
+    page, plain_user, account, site, simulator, screenshot
+):
+    from printers.polling import fleet_poll_run
+
+    device = factories.device(
+        account,
+        site,
+        serial="",
+        ip_address="127.0.0.1",
+        snmp_port=simulator["port"],
+        snmp_community="sim-hostile",
+    )
+    fleet_poll_run()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    login(page, plain_user)
+    page.goto("/printers/")
+    for tab in ["status", "info", "diagnostics", "supplies"]:
+        page.goto(f"/printers/{device.pk}/?tab={tab}")
+        page.get_by_test_id(f"tab-content-{tab}").wait_for()
+    screenshot("hostile")
+    assert dialogs == []
+    # The markup is shown as text, not interpreted.
+    assert page.get_by_text("<b>Black</b><script>alert('toner')</script>").count() == 1

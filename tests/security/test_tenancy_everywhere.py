@@ -1,0 +1,177 @@
+"""Every customer-facing URL, enumerated from the URLconf, as an outsider, anonymously and
+as a plain user: 404, login redirect or 403 — never another account's data.
+
+A new URL with a parameter this test does not know fails here until it is added below."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from documents.models import Document
+from meters.models import MeterRead
+from supplies.models import CartLine, ConsumableItem, Order
+from supplies.services import orders_place_from_cart
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SKIP_NAMESPACES = {"admin"}
+PUBLIC = {"accounts:login", "accounts:password_forgot", "healthz", "set_language", "accounts:logout"}
+SECRET = "SECRET-OWNER-813000305"
+
+
+def customer_urls():
+    """(name, route pattern, parameter names) of every customer-facing URL."""
+    found = []
+
+    def walk(patterns, prefix="", namespace=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = p.namespace or namespace
+                if ns in SKIP_NAMESPACES:
+                    continue
+                walk(p.url_patterns, prefix + str(p.pattern), ns)
+            elif isinstance(p, URLPattern) and p.name:
+                name = f"{namespace}:{p.name}" if namespace else p.name
+                if name in PUBLIC or str(p.pattern).startswith("static"):
+                    continue
+                found.append((name, prefix + str(p.pattern), sorted(p.pattern.converters)))
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+@pytest.fixture
+def owned(account, site, manager, helpdesk):
+    """One object of each kind, owned by the first account, with a secret in its text."""
+    device = factories.device(
+        account, site, serial=SECRET, state="warning", levels={"black": 5}, managed_by_snmp=False
+    )
+    ticket = factories.ticket(account, device, summary=SECRET)
+    MeterRead.objects.create(
+        device=device, counter="total", value=123456789, read_at=timezone.now(), source="manual"
+    )
+    item = ConsumableItem.objects.create(
+        part_number="P1", description="Toner", type="toner", colour="black", generic=True
+    )
+    CartLine.objects.create(user=manager, device=device, item=item, quantity=1)
+    order = orders_place_from_cart(
+        user=manager,
+        ship_to={
+            "contact_name": SECRET,
+            "contact_phone": "0123456",
+            "street": "s",
+            "city": "c",
+            "country": "x",
+        },
+    )[0]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    doc = Document.objects.create(title=SECRET, file=SimpleUploadedFile("a.pdf", b"%PDF-1.4 x"))
+    doc.accounts.add(account)
+    return {"device": device, "ticket": ticket, "order": order, "document": doc}
+
+
+def kwargs_for(name, params, owned):
+    by_name = {
+        "tickets:ticket_detail": {"number": owned["ticket"].number},
+        "supplies:order_detail": {"number": owned["order"].number},
+        "documents:document_download": {"pk": owned["document"].pk},
+    }
+    if name in by_name:
+        return by_name[name]
+    if params == ["pk"]:
+        return {"pk": owned["device"].pk}  # printers, meters and supplies URLs take a device
+    assert not params, f"{name}: add its parameters {params} to tests/security/test_tenancy_everywhere.py"
+    return {}
+
+
+# Query strings that make a list page show one object (so a leak would show).
+QUERIES = {
+    "printers:refresh_status": "?devices={device}",
+    "printers:printer_location": "?devices={device}",
+    "tickets:ticket_new_details": "?device={device}",
+    "tickets:application_options": "?category=1",
+}
+MANAGER_ONLY = {
+    "supplies:order_start",
+    "supplies:order_device",
+    "supplies:cart",
+    "supplies:checkout",
+    "printers:printer_location",
+}
+
+
+def urls(owned):
+    from django.urls import reverse
+
+    result = []
+    for name, _route, params in customer_urls():
+        url = reverse(name, kwargs=kwargs_for(name, params, owned))
+        url += QUERIES.get(name, "").format(device=owned["device"].pk)
+        result.append((name, url))
+    return result
+
+
+def test_the_enumeration_sees_every_part_of_the_portal():
+    names = {name for name, _route, _params in customer_urls()}
+    for expected in [
+        "home",
+        "printers:printer_detail",
+        "tickets:ticket_detail",
+        "meters:meter_enter",
+        "supplies:order_detail",
+        "documents:document_download",
+        "settings",
+    ]:
+        assert expected in names
+
+
+def test_anonymous_users_are_sent_to_the_login_page(client, owned):
+    for name, url in urls(owned):
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"], (
+            name,
+            url,
+            response.status_code,
+        )
+
+
+def test_an_outsider_never_sees_the_other_accounts_data(outsider_client, owned):
+    for name, url in urls(owned):
+        response = outsider_client.get(url)
+        assert response.status_code in (200, 302, 403, 404, 405), (name, url, response.status_code)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert SECRET.encode() not in body, (name, url)
+        assert b"123456789" not in body and b"123\xe2\x80\xaf456\xe2\x80\xaf789" not in body, (name, url)
+
+
+def test_object_urls_are_404_for_an_outsider(outsider_client, owned):
+    for name, url in urls(owned):
+        if (
+            any(
+                part in url
+                for part in (str(owned["device"].pk) + "/", owned["ticket"].number, owned["order"].number)
+            )
+            or "download" in url
+        ):
+            assert outsider_client.get(url).status_code in (403, 404), (name, url)
+
+
+def test_manager_only_pages_are_403_for_a_plain_user(user_client, owned):
+    for name, url in urls(owned):
+        if name in MANAGER_ONLY:
+            assert user_client.get(url).status_code == 403, (name, url)
+
+
+def test_posting_as_an_outsider_changes_nothing(outsider_client, owned):
+    device = owned["device"]
+    outsider_client.post(f"/meters/{device.pk}/", {"counter_total": "999999999"})
+    outsider_client.post(f"/tickets/{owned['ticket'].number}/", {"text": "hacked"})
+    outsider_client.post("/printers/actions/", {"action": "refresh", "devices": [device.pk]})
+    outsider_client.post(f"/supplies/order/{device.pk}/", {"item": 1, "quantity": 1})
+    assert not MeterRead.objects.filter(value=999999999).exists()
+    assert not owned["ticket"].events.filter(text="hacked").exists()
+    device.refresh_from_db()
+    assert device.refresh_requested_at is None
+    assert Order.objects.count() == 1
