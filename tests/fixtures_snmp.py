@@ -70,6 +70,12 @@ def simulator(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("snmpsim")
     port = free_udp_port()
     recordings = {dev.community: recording(dev) for dev in SPECIAL_DEVICES}
+    # A printer that answers the first rows of its supplies table, then goes silent.
+    half = recordings["sim-xerox-colour"].replace(
+        "1.3.6.1.2.1.43.11.1.1.9.1.5|2|", "1.3.6.1.2.1.43.11.1.1.9.1.5|2:delay|wait=4000,value="
+    )
+    assert half != recordings["sim-xerox-colour"]
+    recordings["sim-half-table"] = half
     if (SHARED_SNMP / "recordings").is_dir():
         for path in (SHARED_SNMP / "recordings").glob("*.snmprec"):
             recordings[path.stem] = path.read_text(errors="surrogateescape")
