@@ -58,7 +58,7 @@ def start_agents(count: int, workdir: Path) -> list[subprocess.Popen]:
         ]
         env = {**os.environ, "SNMP_PERSISTENT_DIR": str(state), "SNMPCONFPATH": str(state), "MIBS": ""}
         agents.append(
-            subprocess.Popen(  # noqa: S603
+            subprocess.Popen(
                 [
                     snmpd,
                     "-f",

@@ -185,3 +185,17 @@ class PrinterTable(BaseTable):
         return queryset.order_by(
             field.desc(nulls_last=True) if is_descending else field.asc(nulls_last=True), "pk"
         ), True
+
+
+def _freeze_signatures(*classes) -> None:
+    """django-tables2 inspects each render method's signature for every cell (500 per page);
+    a precomputed ``__signature__`` makes that lookup free."""
+    import inspect
+
+    for cls in classes:
+        for name, attr in vars(cls).items():
+            if (name == "render" or name.startswith("render_")) and callable(attr):
+                attr.__signature__ = inspect.signature(attr)
+
+
+_freeze_signatures(PrinterTable, LevelColumn)

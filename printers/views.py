@@ -49,7 +49,7 @@ class PrinterListView(TenantScopedMixin, SingleTableMixin, FilterView):
     table_class = PrinterTable
     filterset_class = PrinterFilterSet
     template_name = "printers/printer_list.html"
-    paginate_by = 50
+    table_pagination = {"per_page": 50}  # the table paginates; the list view itself does not
 
     def get_queryset(self):
         return device_grid_annotate(super().get_queryset())

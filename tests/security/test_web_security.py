@@ -119,3 +119,18 @@ def test_spraying_many_usernames_from_one_address_is_stopped(client, settings, a
         for u in users
     ]
     assert codes[-1] == 429
+
+
+def test_production_static_files_collect_with_hashed_names(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env |= {"FMP_PRODUCTION": "true", "FMP_SECRET_KEY": "x" * 50, "FMP_STATIC_ROOT": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (tmp_path / "staticfiles.json").exists()
