@@ -133,6 +133,8 @@ def main() -> None:
             out = subprocess.run(
                 [
                     "wrk",
+                    "--timeout",
+                    "30s",
                     "-t2",
                     f"-c{connections}",
                     f"-d{args.seconds}s",
