@@ -342,6 +342,9 @@ class PollRun(models.Model):
     failures = models.PositiveIntegerField(_("failures"), default=0)
     skipped = models.PositiveIntegerField(_("skipped (claimed or backed off)"), default=0)
     note = models.CharField(_("note"), max_length=500, blank=True)
+    token = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="Celery task id: a redelivery reuses it"
+    )
 
     class Meta:
         verbose_name = _("poll run")

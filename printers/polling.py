@@ -112,10 +112,14 @@ def fleet_poll_run(
 ) -> PollRun | None:
     """Poll the fleet (or the given devices). Returns the run, or None when one is still going."""
     token = token or f"run-{time.monotonic_ns()}"
-    if kind == "fleet" and _fleet_run_in_progress():
+    if kind == "fleet" and _fleet_run_in_progress(token):
         logger.info("A fleet poll is still running: this one is skipped")
         return None
-    run = PollRun.objects.create(kind=kind, note=f"token {token}"[:500])
+    run = PollRun.objects.filter(kind=kind, token=token, finished_at__isnull=True).first() if token else None
+    if run is None:
+        run = PollRun.objects.create(kind=kind, token=token[:64])
+    else:
+        logger.warning("Poll run %s delivered again (its worker died): taking it over", token)
     concurrency = concurrency or settings.FMP_POLL_CONCURRENCY
     stats = BatchStats()
     with LoopThread() as runner:
@@ -162,9 +166,11 @@ async def _close(client: SnmpClient) -> None:
     client.close()
 
 
-def _fleet_run_in_progress() -> bool:
+def _fleet_run_in_progress(token: str = "") -> bool:
+    """Another fleet run, recent and unfinished (a redelivery of the same task is not "another")."""
     horizon = timezone.now() - timedelta(minutes=settings.FMP_POLL_RUN_MAX_MINUTES)
-    return PollRun.objects.filter(kind="fleet", finished_at__isnull=True, started_at__gt=horizon).exists()
+    running = PollRun.objects.filter(kind="fleet", finished_at__isnull=True, started_at__gt=horizon)
+    return running.exclude(token=token).exists() if token else running.exists()
 
 
 def _store(results: list[tuple[Device, ProbeResult]], *, trigger: str, stats: BatchStats) -> None:
