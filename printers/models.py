@@ -345,6 +345,7 @@ class PollRun(models.Model):
     token = models.CharField(
         max_length=64, blank=True, db_index=True, help_text="Celery task id: a redelivery reuses it"
     )
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("poll run")

@@ -125,9 +125,7 @@ def fleet_poll_run(
     with LoopThread() as runner:
         client = SnmpClient()
         try:
-            _poll_batches(
-                runner, client, device_ids, token, respect_backoff, concurrency, kind, stats, run.started_at
-            )
+            _poll_batches(runner, client, device_ids, token, respect_backoff, concurrency, kind, stats, run)
         finally:
             runner.run(_close(client))
     run.devices, run.failures = stats.devices, stats.failures
@@ -136,9 +134,7 @@ def fleet_poll_run(
     return run
 
 
-def _poll_batches(
-    runner, client, device_ids, token, respect_backoff, concurrency, kind, stats, since
-) -> None:
+def _poll_batches(runner, client, device_ids, token, respect_backoff, concurrency, kind, stats, run) -> None:
     """Claim a batch, poll it on the runner's loop, store it here (this thread's DB connection)."""
     after_pk = 0
     while True:
@@ -148,7 +144,7 @@ def _poll_batches(
             limit=settings.FMP_POLL_BATCH,
             token=token,
             respect_backoff=respect_backoff,
-            since=since,
+            since=run.started_at,
         )
         if not devices:
             return
@@ -158,6 +154,9 @@ def _poll_batches(
                 poll_many(client, devices, concurrency=concurrency, budget=settings.FMP_POLL_DEVICE_BUDGET)
             )
             _store(results, trigger=kind, stats=stats)
+            PollRun.objects.filter(pk=run.pk).update(
+                heartbeat_at=timezone.now(), devices=stats.devices, failures=stats.failures
+            )
         finally:
             _release(devices, token)
 
@@ -167,9 +166,17 @@ async def _close(client: SnmpClient) -> None:
 
 
 def _fleet_run_in_progress(token: str = "") -> bool:
-    """Another fleet run, recent and unfinished (a redelivery of the same task is not "another")."""
-    horizon = timezone.now() - timedelta(minutes=settings.FMP_POLL_RUN_MAX_MINUTES)
-    running = PollRun.objects.filter(kind="fleet", finished_at__isnull=True, started_at__gt=horizon)
+    """Another fleet run, unfinished and alive (a redelivery of the same task is not "another").
+
+    A run shows it is alive after each batch; one silent for longer than a claim lease
+    died (worker killed, database restarted) and no longer blocks the next.
+    """
+    now = timezone.now()
+    horizon = now - timedelta(minutes=settings.FMP_POLL_RUN_MAX_MINUTES)
+    alive = now - timedelta(seconds=settings.FMP_POLL_CLAIM_SECONDS)
+    running = PollRun.objects.filter(kind="fleet", finished_at__isnull=True, started_at__gt=horizon).filter(
+        Q(heartbeat_at__gt=alive) | Q(heartbeat_at__isnull=True, started_at__gt=alive)
+    )
     return running.exclude(token=token).exists() if token else running.exists()
 
 

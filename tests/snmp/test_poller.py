@@ -187,3 +187,23 @@ def test_a_jam_seen_by_the_poller_opens_one_automatic_ticket(account, simulator)
     Device.objects.filter(pk=device.pk).update(snmp_community="sim-xerox-colour")  # paper refilled
     fleet_poll_run()
     assert tickets.get().state == "done"
+
+
+def test_a_dead_fleet_run_stops_blocking_after_a_claim_lease(account, simulator, settings):
+    sim_device(account, simulator, "sim-xerox-colour")
+    stale = PollRun.objects.create(kind="fleet")
+    PollRun.objects.filter(pk=stale.pk).update(
+        started_at=timezone.now() - timezone.timedelta(seconds=settings.FMP_POLL_CLAIM_SECONDS + 5)
+    )
+    run = fleet_poll_run()
+    assert run is not None and run.devices == 1
+    assert run.heartbeat_at is not None or PollRun.objects.get(pk=run.pk).heartbeat_at is not None
+
+
+def test_a_redelivered_run_takes_itself_over_without_polling_twice(account, simulator):
+    devices = [sim_device(account, simulator, c) for c in ("sim-xerox-colour", "sim-hp-mono")]
+    first = fleet_poll_run(token="task-1")
+    PollRun.objects.filter(pk=first.pk).update(finished_at=None)  # as if the worker died before the end
+    again = fleet_poll_run(token="task-1")
+    assert again.pk == first.pk and again.finished_at is not None
+    assert all(d.poll_attempts.count() == 1 for d in devices)
