@@ -97,7 +97,9 @@ def main() -> int:
         "fmp",
         "worker",
         "--pool",
-        "solo",
+        "prefork",
+        "--concurrency",
+        "1",
         "--loglevel",
         "WARNING",
         "-n",
@@ -105,7 +107,7 @@ def main() -> int:
     ]
     failures = []
     try:
-        first = subprocess.Popen(worker_cmd, cwd=ROOT, env=os.environ.copy())
+        first = subprocess.Popen(worker_cmd, cwd=ROOT, env=os.environ.copy(), start_new_session=True)
         fleet_poll.delay()
         deadline = time.monotonic() + 120
         while (
@@ -114,7 +116,7 @@ def main() -> int:
         ):
             time.sleep(0.2)
         polled_before = PollAttempt.objects.filter(device_id__in=ids).count()
-        first.send_signal(signal.SIGKILL)
+        os.killpg(first.pid, signal.SIGKILL)  # the worker and its pool process, at once
         first.wait(10)
         print(f"worker 1 killed after {polled_before} of {DEVICES} printers")
         rc = subprocess.run(
