@@ -48,5 +48,10 @@ class TenantQuerySet(models.QuerySet):
         lookup = f"{path}__in" if path else "pk__in"
         return self.filter(**{lookup: ids})
 
+    def within_history(self, user, field: str) -> TenantQuerySet:
+        """Rows whose ``field`` falls in the user's window (Settings: last 90 days or all)."""
+        since = user.history_since()
+        return self.filter(**{f"{field}__gte": since}) if since else self
+
 
 TenantManager = models.Manager.from_queryset(TenantQuerySet)

@@ -75,9 +75,27 @@ def monthly_volumes(*, devices, end: datetime, months: int = 12):
 
 
 def meter_summary(user) -> dict:
-    """Read status counts for the home pane."""
-    counts = {"up_to_date": 0, "due": 0, "overdue": 0, "unknown": 0}
-    for device in devices_with_read_status(user):
-        counts[device.read_status] += 1
-    counts["total"] = sum(counts.values())
+    """Read status counts for the home pane, counted by the database (the same rules as
+    ``meters.services.read_status``; no device list is loaded)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Count, Q
+
+    now = timezone.now()
+    fresh = Q(managed_by_snmp=True, last_read_at__gte=now - timedelta(days=2)) | Q(
+        last_read_at__gte=now - timedelta(days=settings.FMP_METER_READ_DUE_DAYS)
+    )
+    not_overdue = Q(last_read_at__gte=now - timedelta(days=settings.FMP_METER_READ_OVERDUE_DAYS))
+    counts = (
+        Device.objects.for_user(user)
+        .annotate(last_read_at=last_read_subquery())
+        .aggregate(
+            up_to_date=Count("pk", filter=fresh),
+            due=Count("pk", filter=~fresh & not_overdue),
+            overdue=Count("pk", filter=~fresh & ~not_overdue & Q(last_read_at__isnull=False)),
+            unknown=Count("pk", filter=Q(last_read_at__isnull=True)),
+            total=Count("pk"),
+        )
+    )
     return counts

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fmp.db import bulk_update_fast
+from printers.choices import ERROR_CONDITIONS
 from printers.models import DeviceCondition, DeviceState
-from printers.snmp.normalise import ERROR_CONDITIONS
 
 UNREACHABLE = "unreachable"
 

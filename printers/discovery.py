@@ -78,10 +78,6 @@ def _sweep_ranges(runner, client, ranges) -> tuple[int, int]:
     return created, updated
 
 
-async def _close(client: SnmpClient) -> None:
-    client.close()
-
-
 def discovery_run(*, range_ids: list[int] | None = None) -> PollRun:
     run = PollRun.objects.create(kind="discovery")
     ranges = DiscoveryRange.objects.filter(enabled=True).select_related("account", "site")
@@ -92,7 +88,7 @@ def discovery_run(*, range_ids: list[int] | None = None) -> PollRun:
         try:
             created, updated = _sweep_ranges(runner, client, ranges)
         finally:
-            runner.run(_close(client))
+            runner.run(client.aclose())
     run.devices = created + updated
     run.note = f"{created} new, {updated} moved"
     run.finished_at = timezone.now()

@@ -127,7 +127,7 @@ def fleet_poll_run(
         try:
             _poll_batches(runner, client, device_ids, token, respect_backoff, concurrency, kind, stats, run)
         finally:
-            runner.run(_close(client))
+            runner.run(client.aclose())
     run.devices, run.failures = stats.devices, stats.failures
     run.finished_at = timezone.now()
     run.save(update_fields=["devices", "failures", "finished_at"])
@@ -159,10 +159,6 @@ def _poll_batches(runner, client, device_ids, token, respect_backoff, concurrenc
             )
         finally:
             _release(devices, token)
-
-
-async def _close(client: SnmpClient) -> None:
-    client.close()
 
 
 def _fleet_run_in_progress(token: str = "") -> bool:

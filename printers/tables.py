@@ -13,9 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fmp.tables import BaseTable
+from meters.choices import ReadStatus
+from meters.services import read_status
 from printers.choices import PrinterState
 from printers.models import Device
 from printers.templatetags.printers_tags import ago_short, condition_labels, overall_label
+from tickets.choices import TicketState
 
 INCIDENT_BADGES = {"new": "primary", "in_progress": "warning", "done": "success"}
 
@@ -132,9 +135,6 @@ class PrinterTable(BaseTable):
             )
         if record.newly_discovered:
             parts.append(format_html('<span class="badge text-bg-primary">{}</span>', _("New")))
-        from meters.choices import ReadStatus
-        from meters.services import read_status
-
         meter = read_status(
             last_read_at=getattr(record, "last_read_at", None), automatic=record.managed_by_snmp
         )
@@ -157,8 +157,6 @@ class PrinterTable(BaseTable):
             '<span class="d-inline-block text-truncate fmp-incident" title="{0}">{0}</span>', text
         )
         if record.incident_state in INCIDENT_BADGES:
-            from tickets.choices import TicketState
-
             html = format_html(
                 '{} <span class="badge text-bg-{}">{}</span>',
                 html,

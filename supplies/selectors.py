@@ -8,10 +8,7 @@ from supplies.models import Order
 
 
 def order_summary(user) -> dict:
-    qs = Order.objects.for_user(user)
-    since = user.history_since()
-    if since:
-        qs = qs.filter(created_at__gte=since)
+    qs = Order.objects.for_user(user).within_history(user, "created_at")
     return qs.aggregate(
         open=Count("pk", filter=Q(status__in=["submitted", "processing", "shipped"])),
         automatic=Count(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from fmp.numbers import create_numbered, random_code
 from printers.models import Device, Supply, SupplyLevelSample
 from supplies.choices import OPEN_ORDER_STATUSES, OrderOrigin
 from supplies.forecast import days_left
@@ -54,24 +54,25 @@ def cart_update(*, user, line_id: int, quantity: int) -> None:
 
 
 def order_number_new() -> str:
-    return "SO" + "".join(secrets.choice("0123456789") for _ in range(8))
+    return random_code(0, 8, prefix="SO")
 
 
 def _create_order(**fields) -> Order:
-    for _attempt in range(10):
-        try:
-            with transaction.atomic():
-                return Order.objects.create(number=order_number_new(), **fields)
-        except IntegrityError as exc:
-            if "number" not in str(exc):
-                raise
-    raise IntegrityError("could not draw a free order number")
+    return create_numbered(Order, order_number_new, **fields)
 
 
 @transaction.atomic
 def orders_place_from_cart(*, user, ship_to: dict) -> list[Order]:
-    """One order per device of the cart; the cart is emptied. A device on hold refuses."""
-    lines = list(CartLine.objects.select_for_update().filter(user=user).select_related("device", "item"))
+    """One order per device of the cart; the cart is emptied. A device on hold refuses.
+
+    Only devices the user may still see are ordered for (a user moved to another account
+    keeps nothing of the old one's in a cart)."""
+    visible = Device.objects.for_user(user).values("pk")
+    lines = list(
+        CartLine.objects.select_for_update(of=("self",))
+        .filter(user=user, device__in=visible)
+        .select_related("device", "item")
+    )
     if not lines:
         return []
     held = [line.device for line in lines if line.device.supplies_on_hold]
@@ -96,7 +97,7 @@ def orders_place_from_cart(*, user, ship_to: dict) -> list[Order]:
         )
         OrderEvent.objects.create(order=order, key="supplies.order.placed", by=user)
         orders.append(order)
-    CartLine.objects.filter(pk__in=[line.pk for line in lines]).delete()
+    CartLine.objects.filter(user=user).delete()
     for order in orders:
         order_email_send(order=order, template="placed")
     return orders
@@ -227,8 +228,7 @@ def _automatic_order(supply: Supply, left: float | None) -> Order | None:
             reason += translation.gettext(", about %(days)d days left") % {"days": round(left)}
     try:
         with transaction.atomic():
-            order = Order.objects.create(
-                number=order_number_new(),
+            order = _create_order(
                 account_id=device.account_id,
                 device=device,
                 site=site,

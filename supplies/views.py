@@ -34,9 +34,7 @@ class OrderListView(TenantScopedMixin, FilterView):
     paginate_by = 50
 
     def get_queryset(self):
-        qs = orders_rows(super().get_queryset())
-        since = self.request.user.history_since()
-        return qs.filter(created_at__gte=since) if since else qs
+        return orders_rows(super().get_queryset()).within_history(self.request.user, "created_at")
 
 
 class OrderDetailView(TenantScopedMixin, DetailView):

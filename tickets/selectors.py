@@ -9,10 +9,7 @@ from tickets.models import Ticket
 
 def ticket_summary(user) -> dict:
     """Open tickets by state for the home pane, within the user's 90-days setting."""
-    qs = Ticket.objects.for_user(user)
-    since = user.history_since()
-    if since:
-        qs = qs.filter(occurred_at__gte=since)
+    qs = Ticket.objects.for_user(user).within_history(user, "occurred_at")
     return qs.aggregate(
         new=Count("pk", filter=Q(state="new")),
         in_progress=Count("pk", filter=Q(state="in_progress")),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import secrets
-import string
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from fmp.numbers import create_numbered, random_code
 from tickets.choices import OPEN_STATES, EventKind, TicketOrigin, TicketState
 from tickets.models import ServiceType, Ticket, TicketEvent
 
@@ -20,20 +19,11 @@ AUTOMATIC_SERVICE = "field-service"
 
 def ticket_number_new() -> str:
     """Two letters and six digits (AQ532755), random: not a sequence anyone can guess."""
-    return "".join(secrets.choice(string.ascii_uppercase) for _ in range(2)) + "".join(
-        secrets.choice(string.digits) for _ in range(6)
-    )
+    return random_code(2, 6)
 
 
 def _create_with_number(**fields) -> Ticket:
-    for _attempt in range(10):
-        try:
-            with transaction.atomic():
-                return Ticket.objects.create(number=ticket_number_new(), **fields)
-        except IntegrityError as exc:
-            if "number" not in str(exc):
-                raise
-    raise IntegrityError("could not draw a free ticket number")
+    return create_numbered(Ticket, ticket_number_new, **fields)
 
 
 @transaction.atomic
@@ -144,8 +134,7 @@ def ticket_open_for_condition(condition) -> Ticket | None:
         summary = str(label) if label else condition.code
     try:
         with transaction.atomic():
-            ticket = Ticket.objects.create(
-                number=ticket_number_new(),
+            ticket = _create_with_number(
                 account_id=device.account_id,
                 site_id=device.site_id,
                 device=device,

@@ -35,9 +35,7 @@ class TicketListView(TenantScopedMixin, SingleTableMixin, FilterView):
     paginate_by = 50
 
     def get_queryset(self):
-        qs = ticket_rows(super().get_queryset())
-        since = self.request.user.history_since()
-        return qs.filter(occurred_at__gte=since) if since else qs
+        return ticket_rows(super().get_queryset()).within_history(self.request.user, "occurred_at")
 
     def get_filterset_kwargs(self, filterset_class):
         return {**super().get_filterset_kwargs(filterset_class), "user": self.request.user}
@@ -172,6 +170,10 @@ class TicketNewDetailsView(NewRequestMixin, View):
                 "data": {k: v for k, v in request.POST.items() if k in form.fields},
             }
             return redirect("tickets:ticket_new_device")
+        if device is None and request.user.account_id is None:
+            form.add_error(
+                None, _("A user service belongs to a customer account: the help desk files it in the admin.")
+            )
         if not form.is_valid():
             return render(request, self.template_name, self.context(form, device), status=200)
         data = form.cleaned_data

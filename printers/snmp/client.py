@@ -164,6 +164,10 @@ class SnmpClient:
     async def __aexit__(self, *exc) -> None:
         self.close()
 
+    async def aclose(self) -> None:
+        """close() from the client's own event loop (when that loop runs in another thread)."""
+        self.close()
+
     def close(self) -> None:
         for transport in self._transports.values():
             transport.close()

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
+from printers.choices import ERROR_CONDITIONS
 from printers.observation import DeviceObservation, SupplyReading, supply_percent
 from printers.snmp import oids
 from printers.snmp.types import Oid, Special, Value
@@ -37,19 +38,6 @@ ERROR_BITS = (
     "outputFull",
     "inputTrayEmpty",
     "overduePreventMaint",
-)
-ERROR_CONDITIONS = frozenset(
-    {
-        "noPaper",
-        "noToner",
-        "doorOpen",
-        "jammed",
-        "offline",
-        "inputTrayMissing",
-        "outputTrayMissing",
-        "markerSupplyMissing",
-        "outputFull",
-    }
 )
 
 # prtMarkerSuppliesTypeTC → FMP supply type

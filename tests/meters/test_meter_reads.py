@@ -282,3 +282,24 @@ def test_submit_meter_reads_action_lands_on_the_form(user_client, mono):
     response = user_client.post("/printers/actions/", {"action": "meter_read", "devices": [mono.pk]})
     assert response["Location"] == f"/meters/?device={mono.pk}"
     assert user_client.get(response["Location"])["Location"] == f"/meters/{mono.pk}/"
+
+
+def test_home_pane_counts_match_the_list(user_client, account, site, mono):
+    from meters.selectors import devices_with_read_status, meter_summary
+
+    factories.device(account, site, serial="NEVER", managed_by_snmp=False)
+    auto = factories.device(account, site, serial="AUTO", managed_by_snmp=True)
+    read(mono, "total", 100, timezone.now() - timedelta(days=40))
+    read(auto, "total", 5, timezone.now() - timedelta(hours=3), source="automatic")
+    from accounts.models import User
+
+    user = User.objects.get(username="user@abc-cars.example")
+    expected = {"up_to_date": 0, "due": 0, "overdue": 0, "unknown": 0}
+    for device in devices_with_read_status(user):
+        expected[device.read_status] += 1
+    summary = meter_summary(user)
+    assert (
+        {k: summary[k] for k in expected}
+        == expected
+        == {"up_to_date": 1, "due": 1, "overdue": 0, "unknown": 1}
+    )

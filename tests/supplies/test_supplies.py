@@ -306,3 +306,12 @@ def test_order_supplies_action_starts_with_the_device(manager_client, printer):
     response = manager_client.post("/printers/actions/", {"action": "order", "devices": [printer.pk]})
     assert response["Location"] == f"/supplies/order/?device={printer.pk}"
     assert manager_client.get(response["Location"])["Location"] == f"/supplies/order/{printer.pk}/"
+
+
+def test_a_cart_line_for_a_device_no_longer_visible_is_not_ordered(manager, printer, items, other_account):
+    foreign = factories.device(other_account, serial="FOREIGN", model=printer.model)
+    CartLine.objects.create(user=manager, device=printer, item=items["black"], quantity=1)
+    CartLine.objects.create(user=manager, device=foreign, item=items["black"], quantity=1)
+    orders = services.orders_place_from_cart(user=manager, ship_to=SHIP)
+    assert [o.device for o in orders] == [printer]
+    assert not Order.objects.filter(device=foreign).exists() and not CartLine.objects.exists()

@@ -253,3 +253,18 @@ def test_users_without_the_right_cannot_request(client, account, printer):
     client.force_login(reader)
     assert client.get("/tickets/new/").status_code == 403
     assert client.post(details_url(printer), {"device": printer.pk}).status_code == 403
+
+
+def test_helpdesk_without_account_is_told_to_use_the_admin_for_a_user_service(client, helpdesk):
+    client.force_login(helpdesk)
+    body = client.post(
+        "/tickets/new/details/?user_service=1",
+        {
+            "user_service": "1",
+            "service": service("non-standard-consumable").pk,
+            "summary": "x",
+            "description": "Long enough text.",
+        },
+    ).content.decode()
+    assert not Ticket.objects.exists()
+    assert "bureau d’assistance" in body.lower() or "help desk" in body.lower()
