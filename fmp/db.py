@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import hashlib
+from collections.abc import Iterator, Sequence
 
-from django.db import connection, models
+from django.db import Error, connection, models
 
 
 def bulk_update_fast(objs: Sequence[models.Model], fields: list[str], *, batch_size: int = 1000) -> int:
@@ -45,3 +47,32 @@ def bulk_update_fast(objs: Sequence[models.Model], fields: list[str], *, batch_s
             cursor.execute(sql, params)
             total += cursor.rowcount
     return total
+
+
+@contextlib.contextmanager
+def advisory_lock(name: str) -> Iterator[bool]:
+    """Hold a PostgreSQL session advisory lock named ``name`` while the block runs.
+
+    Yields False at once when another session holds it. The lock belongs to the database
+    connection, so it goes away with a process that dies (worker killed): a lock that can
+    be taken means nobody is still working under that name. Other databases (the embedded
+    SQLite demo, one process) always yield True.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = advisory_lock_key(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        (held,) = cursor.fetchone()
+    try:
+        yield held
+    finally:
+        if held:
+            with contextlib.suppress(Error), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def advisory_lock_key(name: str) -> int:
+    """The 64-bit key PostgreSQL's advisory locks take, for a lock named ``name``."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)

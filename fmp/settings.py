@@ -180,8 +180,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# A task whose worker died (late acknowledgement) is delivered again once it has been
+# unacknowledged for the visibility timeout; it must exceed the longest retry countdown
+# (e-mails: 32 minutes). Idle workers sweep for such tasks every interval x throttle seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": 3600,
+    "visibility_timeout": env_int("FMP_CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+    "unacked_restore_interval": env_int("FMP_CELERY_RESTORE_INTERVAL", 10, minimum=1),
+    "unacked_restore_throttle": env_int("FMP_CELERY_RESTORE_THROTTLE", 10, minimum=1),
     "socket_timeout": 3,
     "socket_connect_timeout": 3,
 }

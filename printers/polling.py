@@ -3,7 +3,9 @@
 Runs inside a Celery task (``printers.tasks``) or the ``poll_fleet`` command. Devices are
 claimed in batches with ``SELECT ... FOR UPDATE SKIP LOCKED`` and a lease, so two workers
 never poll the same device at once; a redelivered task (same token) takes its own claims
-back. Results go through ``devices_record_observations`` (idempotent), then conditions.
+back, and a run holds an advisory lock on its token so that a second delivery of a run
+still going (or already finished) polls nothing. Results go through
+``devices_record_observations`` (idempotent), then conditions.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fmp.aio import LoopThread
+from fmp.db import advisory_lock
 from printers.conditions import device_conditions_sync
 from printers.models import Device, PollRun
 from printers.observation import DeviceObservation
@@ -111,13 +114,29 @@ def fleet_poll_run(
     concurrency: int | None = None,
 ) -> PollRun | None:
     """Poll the fleet (or the given devices). Returns the run, or None when one is still going."""
-    token = token or f"run-{time.monotonic_ns()}"
+    token = (token or f"run-{time.monotonic_ns()}")[:64]
+    # Held for the whole run by this process's database session: a delivery of the same
+    # task that finds it taken is a duplicate of a run still going (the broker's visibility
+    # timeout ran out before the run did) and stops; one that can take it knows the earlier
+    # worker died (its session went with it) and takes the run over.
+    with advisory_lock(f"fmp.poll-run:{token}") as alone:
+        if not alone:
+            logger.warning("Poll run %s is still going in another worker: this delivery is dropped", token)
+            return None
+        return _fleet_poll_run(kind, device_ids, token, respect_backoff, concurrency)
+
+
+def _fleet_poll_run(kind, device_ids, token, respect_backoff, concurrency) -> PollRun | None:
     if kind == "fleet" and _fleet_run_in_progress(token):
         logger.info("A fleet poll is still running: this one is skipped")
         return None
-    run = PollRun.objects.filter(kind=kind, token=token, finished_at__isnull=True).first() if token else None
+    runs = PollRun.objects.filter(kind=kind, token=token)
+    if runs.filter(finished_at__isnull=False).exists():
+        logger.warning("Poll run %s delivered again after it finished: nothing to do", token)
+        return None
+    run = runs.first()
     if run is None:
-        run = PollRun.objects.create(kind=kind, token=token[:64])
+        run = PollRun.objects.create(kind=kind, token=token)
     else:
         logger.warning("Poll run %s delivered again (its worker died): taking it over", token)
     concurrency = concurrency or settings.FMP_POLL_CONCURRENCY

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -76,6 +77,12 @@ def simulator(tmp_path_factory):
     )
     assert half != recordings["sim-xerox-colour"]
     recordings["sim-half-table"] = half
+    # A printer that takes a quarter of a second to answer (a poll long enough to interrupt).
+    slow = recordings["sim-xerox-colour"].replace(
+        "1.3.6.1.2.1.1.3.0|67|", "1.3.6.1.2.1.1.3.0|67:delay|wait=250,value="
+    )
+    assert slow != recordings["sim-xerox-colour"]
+    recordings["sim-slow"] = slow
     if (SHARED_SNMP / "recordings").is_dir():
         for path in (SHARED_SNMP / "recordings").glob("*.snmprec"):
             recordings[path.stem] = path.read_text(errors="surrogateescape")
@@ -143,24 +150,41 @@ def snmpd_agent(tmp_path_factory):
 BROKER = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 
 
+@contextlib.contextmanager
+def celery_broker(url: str, **conf):
+    """Point the Celery app of this process at a real broker (tasks are sent, not run eagerly).
+
+    ``conf`` overrides other app settings for the duration; everything is put back after.
+    """
+    from fmp.celery import app
+
+    conf = {"broker_url": url, "task_always_eager": False, "broker_connection_retry_on_startup": True, **conf}
+    old = {key: app.conf[key] for key in conf}
+    app.conf.update(conf)
+    celery_reconnect(app)
+    try:
+        yield app
+    finally:
+        app.conf.update(old)
+        celery_reconnect(app)
+
+
+def celery_reconnect(app) -> None:
+    """Forget pooled broker connections (the next send opens a new one)."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def celery_worker(settings):
     """A real Celery worker (solo pool, in a thread) consuming from the Redis broker."""
     from celery.contrib.testing.worker import start_worker
 
-    from fmp.celery import app
-
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    old = (app.conf.broker_url, app.conf.task_always_eager)
-    app.conf.broker_url = BROKER
-    app.conf.task_always_eager = False
-    app.conf.broker_connection_retry_on_startup = True
-    app._pool = None  # no connection pool left from another broker URL
-    app.amqp._producer_pool = None
-    with app.connection_for_write() as conn:
-        conn.default_channel.client.flushdb()  # a clean queue for this test
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
-        yield
-    app.conf.broker_url, app.conf.task_always_eager = old
-    app._pool = None
-    app.amqp._producer_pool = None
+    with celery_broker(BROKER) as app:
+        with app.connection_for_write() as conn:
+            conn.default_channel.client.flushdb()  # a clean queue for this test
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"
+        ):
+            yield

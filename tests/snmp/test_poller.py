@@ -207,3 +207,34 @@ def test_a_redelivered_run_takes_itself_over_without_polling_twice(account, simu
     again = fleet_poll_run(token="task-1")
     assert again.pk == first.pk and again.finished_at is not None
     assert all(d.poll_attempts.count() == 1 for d in devices)
+
+
+def test_a_delivery_of_a_run_still_going_elsewhere_is_dropped(account, simulator):
+    """The broker may deliver a task again while its first delivery still runs (visibility
+    timeout shorter than the run): the run's lock is held by that worker's session, so the
+    second delivery polls nothing; once the first is over, a late delivery does nothing either."""
+    import psycopg2
+    from django.db import connection
+
+    from fmp.db import advisory_lock, advisory_lock_key
+
+    device = sim_device(account, simulator, "sim-xerox-colour")
+    db = connection.settings_dict
+    other = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432
+    )
+    try:
+        other.autocommit = True
+        with other.cursor() as cursor:  # the first delivery's worker, holding the run
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [advisory_lock_key("fmp.poll-run:task-9")])
+            assert cursor.fetchone()[0]
+        assert fleet_poll_run(token="task-9") is None
+        assert device.poll_attempts.count() == 0 and not PollRun.objects.exists()
+        with advisory_lock("fmp.poll-run:task-9") as alone:
+            assert not alone
+    finally:
+        other.close()  # that worker dies: its lock goes with its session
+    run = fleet_poll_run(token="task-9")
+    assert run is not None and run.devices == 1
+    assert fleet_poll_run(token="task-9") is None  # delivered again after it finished
+    assert device.poll_attempts.count() == 1 and PollRun.objects.count() == 1
