@@ -1,4 +1,5 @@
-"""Benchmark: server time of the printers grid and the printer detail at fleet scale.
+"""Benchmark: server time of the printers grid, the printer detail, the meter reads list
+and home at fleet scale.
 
 Builds (once) an account of N devices with a year of weekly history on PostgreSQL, then
 times the views through Django's test client (no network), reporting medians.
@@ -99,6 +100,9 @@ def main() -> None:
         ("detail, status tab", f"/printers/{device_id}/"),
         ("detail, supplies tab", f"/printers/{device_id}/?tab=supplies"),
         ("detail, counters tab", f"/printers/{device_id}/?tab=counters"),
+        ("meter reads list, page 1", "/meters/"),
+        ("meter reads list, status due", "/meters/?status=due"),
+        ("home", "/"),
     ]
     print(f"{args.devices} devices, median of {args.repeat} requests each")
     for label, url in cases:

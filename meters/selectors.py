@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Max, OuterRef, Subquery
+from django.conf import settings
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from meters.choices import ReadStatus
 from meters.models import MeterRead
 from meters.services import read_status
 from printers.models import Device
@@ -21,11 +23,11 @@ def last_read_subquery():
     )
 
 
-def devices_with_read_status(user) -> list[Device]:
-    """The user's devices, each with ``last_read_at``, ``last_total`` and ``read_status``."""
-    devices = list(
+def meter_list_rows(user):
+    """The user's devices annotated with ``last_read_at`` and ``last_total`` (a queryset)."""
+    return (
         Device.objects.for_user(user)
-        .select_related("model", "site", "state")
+        .select_related("model", "site")
         .annotate(
             last_read_at=last_read_subquery(),
             last_total=Subquery(
@@ -34,8 +36,29 @@ def devices_with_read_status(user) -> list[Device]:
                 .values("value")[:1]
             ),
         )
-        .order_by("serial_number")
+        .order_by("serial_number", "pk")
     )
+
+
+def read_status_filters(now: datetime | None = None) -> dict[str, Q]:
+    """Each read status as a filter on ``last_read_at`` (the rules of
+    ``meters.services.read_status``, for the database to apply)."""
+    now = now or timezone.now()
+    fresh = Q(managed_by_snmp=True, last_read_at__gte=now - timedelta(days=2)) | Q(
+        last_read_at__gte=now - timedelta(days=settings.FMP_METER_READ_DUE_DAYS)
+    )
+    not_overdue = Q(last_read_at__gte=now - timedelta(days=settings.FMP_METER_READ_OVERDUE_DAYS))
+    return {
+        ReadStatus.UP_TO_DATE: fresh,
+        ReadStatus.DUE: ~fresh & not_overdue,
+        ReadStatus.OVERDUE: ~fresh & ~not_overdue & Q(last_read_at__isnull=False),
+        ReadStatus.UNKNOWN: Q(last_read_at__isnull=True),
+    }
+
+
+def devices_with_read_status(user) -> list[Device]:
+    """The user's devices, each with ``last_read_at``, ``last_total`` and ``read_status``."""
+    devices = list(meter_list_rows(user))
     now = timezone.now()
     for device in devices:
         device.read_status = read_status(
@@ -75,27 +98,13 @@ def monthly_volumes(*, devices, end: datetime, months: int = 12):
 
 
 def meter_summary(user) -> dict:
-    """Read status counts for the home pane, counted by the database (the same rules as
-    ``meters.services.read_status``; no device list is loaded)."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.db.models import Count, Q
-
-    now = timezone.now()
-    fresh = Q(managed_by_snmp=True, last_read_at__gte=now - timedelta(days=2)) | Q(
-        last_read_at__gte=now - timedelta(days=settings.FMP_METER_READ_DUE_DAYS)
-    )
-    not_overdue = Q(last_read_at__gte=now - timedelta(days=settings.FMP_METER_READ_OVERDUE_DAYS))
-    counts = (
+    """Read status counts (home pane, list filters), counted by the database: no device
+    list is loaded."""
+    filters = read_status_filters()
+    return (
         Device.objects.for_user(user)
         .annotate(last_read_at=last_read_subquery())
         .aggregate(
-            up_to_date=Count("pk", filter=fresh),
-            due=Count("pk", filter=~fresh & not_overdue),
-            overdue=Count("pk", filter=~fresh & ~not_overdue & Q(last_read_at__isnull=False)),
-            unknown=Count("pk", filter=Q(last_read_at__isnull=True)),
-            total=Count("pk"),
+            total=Count("pk"), **{status.value: Count("pk", filter=q) for status, q in filters.items()}
         )
     )
-    return counts

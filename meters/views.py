@@ -8,13 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
+from django_tables2 import SingleTableMixin
 
 from accounts.mixins import TenantScopedMixin
 from fmp.csv import csv_response
 from meters.choices import ReadSource, ReadStatus
 from meters.forms import MeterReadForm, PeriodForm
 from meters.models import MeterRead
-from meters.selectors import devices_with_read_status, monthly_volumes
+from meters.selectors import meter_list_rows, meter_summary, monthly_volumes, read_status_filters
 from meters.services import (
     MeterReadRefused,
     billing_report,
@@ -23,15 +24,19 @@ from meters.services import (
     meter_read_submit,
     month_bounds,
 )
+from meters.tables import MeterListTable
 from printers.charts import line_chart
 from printers.models import Device
 
 
-class MeterListView(TenantScopedMixin, TemplateView):
-    """The devices of the user's profile with their last read and read status."""
+class MeterListView(TenantScopedMixin, SingleTableMixin, TemplateView):
+    """The devices of the user's profile with their last read and read status (filtered by
+    status and searched in the database, paged)."""
 
     model = Device
     template_name = "meters/meter_list.html"
+    table_class = MeterListTable
+    table_pagination = {"per_page": 50}
 
     def get(self, request, *args, **kwargs):
         device = request.GET.get("device", "")
@@ -39,12 +44,28 @@ class MeterListView(TenantScopedMixin, TemplateView):
             return redirect("meters:meter_enter", pk=int(device))
         return super().get(request, *args, **kwargs)
 
+    def wanted(self) -> str:
+        wanted = self.request.GET.get("status", "")
+        return wanted if wanted in ReadStatus.values else ""
+
+    def search(self) -> str:
+        return self.request.GET.get("q", "").strip()[:100]
+
+    def get_table_data(self):
+        rows = meter_list_rows(self.request.user)
+        if self.wanted():
+            rows = rows.filter(read_status_filters()[self.wanted()])
+        return rows.search(self.search())
+
+    def get_table_kwargs(self):
+        return {"can_submit": self.request.user.has_perm("accounts.submit_meter_reads")}
+
     def get_context_data(self, **kwargs):
-        rows = devices_with_read_status(self.request.user)
-        wanted = self.request.GET.get("status")
-        if wanted in ReadStatus.values:
-            rows = [r for r in rows if r.read_status == wanted]
-        return super().get_context_data(rows=rows, statuses=ReadStatus.choices, wanted=wanted, **kwargs)
+        counts = meter_summary(self.request.user)
+        statuses = [(value, label, counts[value]) for value, label in ReadStatus.choices]
+        return super().get_context_data(
+            statuses=statuses, total=counts["total"], wanted=self.wanted(), q=self.search(), **kwargs
+        )
 
 
 class MeterEnterView(TenantScopedMixin, View):

@@ -59,18 +59,7 @@ class PrinterFilterSet(django_filters.FilterSet):
         self.filters["site"].queryset = Site.objects.for_user(user) if user else Site.objects.none()
 
     def filter_search(self, queryset, name, value):
-        value = value.strip()[:100]
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(serial_number__icontains=value)
-            | Q(model__name__icontains=value)
-            | Q(printer_location__icontains=value)
-            | Q(device_location__icontains=value)
-            | Q(system_name__icontains=value)
-            | Q(ip_address__icontains=value)
-            | Q(asset_number__icontains=value)
-        )
+        return queryset.search(value)
 
     def filter_contract(self, queryset, name, value):
         if value == "under":

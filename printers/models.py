@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Site
-from accounts.tenancy import TenantManager
+from accounts.tenancy import TenantQuerySet
 from printers.choices import Colour, CounterType, PrinterState, ScannerState, SnmpVersion, SupplyType
 
 
@@ -61,6 +61,25 @@ class DeviceModel(models.Model):
 
     def feature_list(self) -> list[tuple[str, bool]]:
         return [(self._meta.get_field(f).verbose_name, getattr(self, f)) for f in self.FEATURES]
+
+
+class DeviceQuerySet(TenantQuerySet):
+    def search(self, text: str) -> DeviceQuerySet:
+        """Devices whose serial, model, locations, system name, address or asset number
+        contain ``text`` (the grid's and the lists' search box)."""
+        text = text.strip()[:100]
+        if not text:
+            return self
+        return self.filter(
+            models.Q(serial_number__icontains=text)
+            | models.Q(model__name__icontains=text)
+            | models.Q(printer_location__icontains=text)
+            | models.Q(device_location__icontains=text)
+            | models.Q(system_name__icontains=text)
+            | models.Q(ip_address__icontains=text)
+            | models.Q(asset_number__icontains=text)
+            | models.Q(site__name__icontains=text)
+        )
 
 
 class Device(models.Model):
@@ -120,7 +139,7 @@ class Device(models.Model):
     poll_claim_token = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
-    objects = TenantManager()
+    objects = models.Manager.from_queryset(DeviceQuerySet)()
 
     class Meta:
         verbose_name = _("device")

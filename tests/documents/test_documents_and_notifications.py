@@ -55,6 +55,27 @@ def test_list_shows_what_the_account_may_see_newest_first(user_client, account, 
     assert "ABC contract" in user_client.get("/").content.decode()
 
 
+def test_many_documents_are_paged_with_links_that_keep_the_filters(user_client, account):
+    now = timezone.now()
+    for i in range(30):
+        doc(
+            f"Report {i:02d}",
+            accounts=[account],
+            category="Reports",
+            published_at=now - timezone.timedelta(hours=i),
+        )
+    first = user_client.get("/documents/?category=Reports").content.decode()
+    assert first.count('data-testid="document-row"') == 25
+    assert "Report 00" in first and "Report 29" not in first
+    assert "?category=Reports&amp;page=2" in first  # the next page keeps the filter
+    second = user_client.get("/documents/?category=Reports&page=2").content.decode()
+    assert second.count('data-testid="document-row"') == 5 and "Report 29" in second
+    # A page that does not exist shows the nearest one instead of an error.
+    for bad in ("999", "abc", "-1"):
+        response = user_client.get(f"/documents/?category=Reports&page={bad}")
+        assert response.status_code == 200 and 'data-testid="document-row"' in response.content.decode()
+
+
 def test_download_checks_the_audience_every_time(user_client, outsider_client, account):
     d = doc("ABC contract", accounts=[account])
     response = user_client.get(f"/documents/{d.pk}/download/")

@@ -303,3 +303,52 @@ def test_home_pane_counts_match_the_list(user_client, account, site, mono):
         == expected
         == {"up_to_date": 1, "due": 1, "overdue": 0, "unknown": 1}
     )
+
+
+def test_the_list_is_paged_filtered_and_searched_in_the_database(
+    user_client, account, site, other_account, django_assert_max_num_queries
+):
+    """A fleet of hundreds: 50 rows a page, status buttons with their counts, search by serial,
+    model or site; the page's queries do not grow with the fleet."""
+    now = timezone.now()
+    devices = [
+        factories.device(account, site, serial=f"FLEET{i:03d}", managed_by_snmp=False) for i in range(60)
+    ]
+    for device in devices[:10]:
+        read(device, "total", 1000, now - timedelta(days=40))  # due
+    for device in devices[10:15]:
+        read(device, "total", 1000, now - timedelta(days=3))  # up to date
+    factories.device(other_account, serial="FLEETOTHER")
+    with django_assert_max_num_queries(12):
+        first = user_client.get("/meters/").content.decode()
+    assert first.count('data-testid="meter-row"') == 50
+    assert "FLEET000" in first and "FLEET055" not in first and "FLEETOTHER" not in first
+    assert 'data-testid="status-filter-due"' in first
+    due_button = first[first.index('data-testid="status-filter-due"') :]
+    assert ">10</span>" in due_button[: due_button.index("</a>")]
+    second = user_client.get("/meters/?page=2").content.decode()
+    assert second.count('data-testid="meter-row"') == 10 and "FLEET055" in second
+
+    due = user_client.get("/meters/?status=due").content.decode()
+    assert due.count('data-testid="meter-row"') == 10 and "FLEET010" not in due
+    assert due.count("À faire") >= 10
+    unknown = user_client.get("/meters/?status=unknown").content.decode()
+    assert unknown.count('data-testid="meter-row"') == 45
+    searched = user_client.get("/meters/?q=fleet00").content.decode()
+    assert searched.count('data-testid="meter-row"') == 10
+    assert (
+        user_client.get("/meters/?status=due&q=FLEET012").content.decode().count('data-testid="meter-row"')
+        == 0
+    )
+    # Nonsense in the query string is ignored, not an error.
+    for bad in ("?status=bogus", "?page=999", "?sort=nope", "?q=" + "x" * 500):
+        assert user_client.get("/meters/" + bad).status_code == 200
+
+
+def test_a_customer_without_devices_sees_an_empty_state(client, other_account):
+    from accounts import roles
+    from tests.conftest import make_user
+
+    client.force_login(make_user("empty@other.example", account=other_account, role=roles.FLEET_MANAGER))
+    body = client.get("/meters/").content.decode()
+    assert "Aucun périphérique sur votre compte" in body
