@@ -57,7 +57,13 @@ class MeterRead(models.Model):
         verbose_name = _("meter read")
         verbose_name_plural = _("meter reads")
         ordering = ["-read_at", "-pk"]
-        indexes = [models.Index(fields=["device", "counter", "-read_at"])]
+        indexes = [
+            models.Index(fields=["device", "counter", "-read_at"]),
+            # The newest read of each device (read status on the lists and home, 10,000 at once).
+            models.Index(
+                fields=["device", "-read_at"], condition=Q(superseded=False), name="meter_read_latest"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(value__gte=0), name="meter_read_not_negative"),
             models.CheckConstraint(

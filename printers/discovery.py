@@ -25,10 +25,17 @@ from printers.snmp.types import SnmpTarget
 logger = logging.getLogger(__name__)
 
 
+def _range_problem(cidr: str) -> str | None:
+    """Why a range cannot be swept ("invalid", "too_large"), or None."""
+    try:
+        network = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return "invalid"
+    return "too_large" if network.num_addresses > DiscoveryRange.MAX_HOSTS else None
+
+
 def _hosts(cidr: str) -> list[str]:
     network = ipaddress.ip_network(cidr, strict=False)
-    if network.num_addresses > DiscoveryRange.MAX_HOSTS:
-        raise ValueError(f"{cidr} is larger than {DiscoveryRange.MAX_HOSTS} addresses")
     hosts = list(network.hosts()) or [network.network_address]
     return [str(h) for h in hosts]
 
@@ -58,13 +65,13 @@ async def _sweep(client: SnmpClient, rng: DiscoveryRange) -> list[tuple[str, Nor
 def _sweep_ranges(runner, client, ranges) -> tuple[int, int]:
     created = updated = 0
     for rng in ranges:
-        try:
-            found = runner.run(_sweep(client, rng))
-        except ValueError as exc:
-            rng.last_result = str(exc)[:500]
+        problem = _range_problem(rng.cidr)
+        if problem:
+            rng.last_outcome = {"error": problem}
             rng.last_run_at = timezone.now()
-            rng.save(update_fields=["last_result", "last_run_at"])
+            rng.save(update_fields=["last_outcome", "last_run_at"])
             continue
+        found = runner.run(_sweep(client, rng))
         new, moved = 0, 0
         for host, info in found:
             outcome = discovered_device_record(rng=rng, host=host, info=info)
@@ -73,8 +80,8 @@ def _sweep_ranges(runner, client, ranges) -> tuple[int, int]:
         created += new
         updated += moved
         rng.last_run_at = timezone.now()
-        rng.last_result = f"{len(found)} printer(s) answered, {new} new, {moved} moved"
-        rng.save(update_fields=["last_result", "last_run_at"])
+        rng.last_outcome = {"answered": len(found), "new": new, "moved": moved}
+        rng.save(update_fields=["last_outcome", "last_run_at"])
     return created, updated
 
 

@@ -423,7 +423,9 @@ class DiscoveryRange(models.Model):
     snmp_community = models.CharField(_("SNMP community"), max_length=100, default="public")
     enabled = models.BooleanField(_("enabled"), default=True)
     last_run_at = models.DateTimeField(_("last sweep"), null=True, blank=True)
-    last_result = models.CharField(_("last result"), max_length=500, blank=True)
+    # What the last sweep found ({"answered", "new", "moved"}) or why it could not run
+    # ({"error"}): stored as figures, shown in the reader's language.
+    last_outcome = models.JSONField(_("last result"), default=dict, blank=True)
 
     MAX_HOSTS = 4096
 
@@ -452,3 +454,19 @@ class DiscoveryRange(models.Model):
                 }
             )
         self.cidr = str(network)
+
+    def last_result(self) -> str:
+        outcome = self.last_outcome or {}
+        if outcome.get("error") == "too_large":
+            return _("Not swept: the range has more than %(max)d addresses") % {"max": self.MAX_HOSTS}
+        if "error" in outcome:
+            return _("Not swept: this is not a valid address range")
+        if "answered" not in outcome:
+            return ""
+        return _("%(answered)d printer(s) answered, %(new)d new, %(moved)d moved") % {
+            "answered": outcome["answered"],
+            "new": outcome.get("new", 0),
+            "moved": outcome.get("moved", 0),
+        }
+
+    last_result.short_description = _("last result")

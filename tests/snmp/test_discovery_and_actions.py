@@ -41,7 +41,8 @@ def test_a_sweep_creates_newly_discovered_devices(account, site, two_printers, s
     assert all(d.newly_discovered and d.discovered_at and d.site == site for d in found.values())
     assert found["813000305"].model.name == "ColorQube 9203" and found["813000305"].model.is_colour
     rng.refresh_from_db()
-    assert "2 new" in rng.last_result
+    assert rng.last_outcome == {"answered": 2, "new": 2, "moved": 0}
+    assert rng.last_result() == "2 imprimante(s) ont répondu, 2 nouvelle(s), 0 déplacée(s)"
     # A second sweep finds the same printers: nothing new.
     discovery_run()
     assert Device.objects.filter(account=account).count() == 2
@@ -143,3 +144,19 @@ def test_print_test_page_to_a_closed_port_says_so(manager_client, sim_printer, s
         "/printers/actions/", {"action": "test_page", "devices": [sim_printer.pk]}, follow=True
     )
     assert any("n’a pas pu être envoyée" in str(m) for m in response.context["messages"])
+
+
+def test_a_range_that_cannot_be_swept_says_why_in_the_readers_language(account, settings):
+    from django.utils import translation
+
+    bad = DiscoveryRange.objects.create(account=account, cidr="10.0.0.0/8")  # saved around the form's check
+    odd = DiscoveryRange.objects.create(account=account, cidr="not-a-range")
+    discovery_run()
+    bad.refresh_from_db()
+    odd.refresh_from_db()
+    assert bad.last_outcome == {"error": "too_large"} and bad.last_run_at
+    assert odd.last_outcome == {"error": "invalid"}
+    with translation.override("en"):
+        assert bad.last_result() == "Not swept: the range has more than 4096 addresses"
+    with translation.override("fr"):
+        assert odd.last_result() == "Non balayée : ce n’est pas une plage d’adresses valide"
