@@ -25,14 +25,20 @@ class MeterListTable(BaseTable):
     last_total = tables.Column(
         verbose_name=_("Last total read"),
         default="-",
-        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
+        attrs={"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}},
     )
-    last_read_at = tables.Column(verbose_name=_("Read on"), default="-", attrs={"td": {"class": "small"}})
+    last_read_at = tables.Column(
+        verbose_name=_("Read on"), default="-", attrs={"td": {"class": "small text-nowrap"}}
+    )
     read_status = tables.Column(
         accessor="pk", verbose_name=_("Meter read status"), orderable=False, empty_values=()
     )
     enter = tables.Column(
-        accessor="pk", verbose_name="", orderable=False, empty_values=(), attrs={"td": {"class": "text-end"}}
+        accessor="pk",
+        verbose_name="",
+        orderable=False,
+        empty_values=(),
+        attrs={"td": {"class": "text-end text-nowrap"}},
     )
 
     class Meta(BaseTable.Meta):

@@ -137,11 +137,11 @@ class MeterReportView(TenantScopedMixin, View):
     template_name = "meters/meter_report.html"
 
     def get(self, request):
-        form = PeriodForm(request.GET or None)
         today = timezone.localdate()
         last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
         start, end = month_bounds(last_month)
         label = last_month.strftime("%Y-%m")
+        form = PeriodForm(request.GET or None, initial={"month": label})  # the period shown
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
             if data.get("month_date"):

@@ -219,6 +219,9 @@ def test_report_page_and_csv(user_client, colour):
     )
     assert "COLOUR1" in csv and ",300," in csv
     assert "Saisissez un mois" in user_client.get("/meters/report/?month=2026-13").content.decode()
+    # With no choice yet, the form shows the period the page reports: last month.
+    last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    assert f'name="month" value="{last_month}"' in user_client.get("/meters/report/").content.decode()
 
 
 def test_corrections_keep_the_original(colour, helpdesk):
