@@ -20,6 +20,7 @@ from django_tables2 import SingleTableMixin
 from accounts.mixins import TenantScopedMixin
 from accounts.views import safe_next
 from fmp.csv import csv_response
+from fmp.tables import PageFirstQuerysetData
 from printers import services
 from printers.actions import ACTIONS
 from printers.charts import line_chart
@@ -61,6 +62,9 @@ class PrinterListView(TenantScopedMixin, SingleTableMixin, FilterView):
 
     def get_table_kwargs(self):
         return {"exclude": ()}
+
+    def get_table_data(self):
+        return PageFirstQuerysetData(super().get_table_data())
 
     def get(self, request, *args, **kwargs):
         if request.GET.get("export") == "csv":

@@ -153,6 +153,44 @@ def test_paging(user_client, account, site):
     assert not set(serials(first)) & set(serials(second))
 
 
+def test_pages_follow_the_full_ordering(user_client, account, site):
+    """Pages are read key-first: across pages the rows keep exactly the order of a full sort,
+    for the default ordering (worst state first) and for a computed column."""
+    model = factories.device_model("WorkCentre 6515", colour=False)
+    states = ["ok", "warning", "error", "other", None]
+    expected_state, expected_black = [], []
+    for i in range(57):
+        state = states[i % 5]
+        black = None if i % 7 == 0 else (i * 37) % 100  # None: the printer says "unknown" (-2)
+        factories.device(
+            account,
+            site,
+            serial=f"ORD{i:03d}",
+            model=model,
+            state=state,
+            levels={"black": -2 if black is None else black},
+        )
+        rank = {"error": 3, "warning": 2, "ok": 0}.get(state or "ok", 1)
+        expected_state.append((rank, f"ORD{i:03d}"))
+        expected_black.append((black, f"ORD{i:03d}"))
+
+    def both_pages(query: str) -> list[str]:
+        first = serials(user_client.get(f"/printers/?{query}"))
+        second = serials(user_client.get(f"/printers/?{query}&page=2"))
+        assert len(first) == 50 and len(second) == 7
+        return first + second
+
+    assert both_pages("") == [serial for _, serial in sorted(expected_state, reverse=True)]
+    by_black = sorted(
+        (item for item in expected_black if item[0] is not None), key=lambda item: item[0], reverse=True
+    )
+    got = both_pages("sort=-black")
+    assert [s for s in got if s in {serial for _, serial in by_black}] == got[: len(by_black)]
+    assert [next(level for level, serial in expected_black if serial == s) for s in got[: len(by_black)]] == [
+        level for level, _ in by_black
+    ]
+
+
 def test_csv_export_follows_the_filters(user_client, fleet):
     response = user_client.get("/printers/?state=error&state=warning&export=csv")
     assert response["Content-Type"].startswith("text/csv")
