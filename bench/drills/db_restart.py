@@ -12,63 +12,32 @@ printer was polled. Exits non-zero when that fails.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fmp.settings")
+from fleet import ROOT, drill_fleet, report, wait_until
+
 DEVICES = 400
 
 
 def main() -> int:
-    import poll as bench_poll
-
     os.environ.update({"FMP_POLL_BATCH": "40", "FMP_POLL_CONCURRENCY": "4"})
-    import django
+    with drill_fleet(DEVICES) as ids:
+        return report(drill(ids))
 
-    django.setup()
-    from django.core.management import call_command
+
+def drill(ids: list[int]) -> list[str]:
     from django.db import connection
     from django.utils import timezone
 
-    from accounts.models import Account
     from printers.models import Device, PollAttempt, PollRun
 
-    call_command("migrate", verbosity=0)
-    workdir = Path(tempfile.mkdtemp(prefix="fmp-drill-"))
-    agents = bench_poll.start_agents(DEVICES, workdir)
-    account, _ = Account.objects.get_or_create(name="Drill", parent=None)
-    Device.objects.filter(account=account).delete()
-    PollRun.objects.all().delete()
-    Device.objects.bulk_create(
-        [
-            Device(
-                account=account,
-                serial_number=f"D{i:05d}",
-                ip_address="127.0.0.1",
-                snmp_port=bench_poll.FIRST_PORT + i,
-            )
-            for i in range(DEVICES)
-        ]
-    )
-    ids = list(Device.objects.filter(account=account).values_list("pk", flat=True))
     poller = subprocess.Popen(
         [sys.executable, "manage.py", "poll_fleet", "--loop", "3"], cwd=ROOT, env=os.environ.copy()
     )
     failures = []
     try:
-        deadline = time.monotonic() + 120
-        while (
-            PollAttempt.objects.filter(device_id__in=ids).count() < DEVICES // 4
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.2)
+        wait_until(lambda: PollAttempt.objects.filter(device_id__in=ids).count() >= DEVICES // 4, 120)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -79,14 +48,11 @@ def main() -> int:
         print(
             f"cut {cut} connection(s) of the poller after {PollAttempt.objects.filter(device_id__in=ids).count()} attempts"
         )
-        deadline = time.monotonic() + 400
-        while time.monotonic() < deadline:
-            done = PollRun.objects.filter(kind="fleet", finished_at__gt=cut_at).first()
-            if done:
-                break
-            time.sleep(1)
+        done = wait_until(
+            lambda: PollRun.objects.filter(kind="fleet", finished_at__gt=cut_at).exists(), 400, 1
+        )
         polled = Device.objects.filter(pk__in=ids, state__last_attempt_at__isnull=False).count()
-        print(f"run finished after the cut: {bool(done)}; printers polled: {polled}/{DEVICES}")
+        print(f"run finished after the cut: {done}; printers polled: {polled}/{DEVICES}")
         if not done:
             failures.append("no run finished after the cut")
         if polled != DEVICES:
@@ -96,11 +62,7 @@ def main() -> int:
     finally:
         poller.terminate()
         poller.wait(20)
-        for agent in agents:
-            agent.terminate()
-        shutil.rmtree(workdir, ignore_errors=True)
-    print("DRILL FAILED: " + "; ".join(failures) if failures else "drill passed")
-    return 1 if failures else 0
+    return failures
 
 
 if __name__ == "__main__":
