@@ -36,6 +36,13 @@ def visible_account_ids(user) -> frozenset[int] | None:
     return ids
 
 
+def sees_several_accounts(user) -> bool:
+    """Whether ``user`` sees more than one account (help desk, or an account with
+    sub-accounts): lists then name each row's account and can be filtered by it."""
+    ids = visible_account_ids(user)
+    return ids is None or len(ids) > 1
+
+
 class TenantQuerySet(models.QuerySet):
     def for_user(self, user) -> TenantQuerySet:
         """Rows of the accounts that ``user`` may see (see module docstring)."""

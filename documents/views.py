@@ -7,20 +7,15 @@ from django.views import View
 from django.views.generic import ListView
 
 from documents.models import Document
+from fmp.paging import ForgivingPaginationMixin
 
 
-class DocumentListView(LoginRequiredMixin, ListView):
+class DocumentListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
     """The documents the user's account may see, newest first, with search and category filter."""
 
     template_name = "documents/document_list.html"
     paginate_by = 25
     context_object_name = "documents"
-
-    def paginate_queryset(self, queryset, page_size):
-        """A page number out of range or not a number shows the nearest page, not an error."""
-        paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=True)
-        page = paginator.get_page(self.request.GET.get("page"))
-        return paginator, page, page.object_list, page.has_other_pages()
 
     def base(self):
         return Document.objects.for_user(self.request.user).published()

@@ -27,7 +27,7 @@ def meter_list_rows(user):
     """The user's devices annotated with ``last_read_at`` and ``last_total`` (a queryset)."""
     return (
         Device.objects.for_user(user)
-        .select_related("model", "site")
+        .select_related("model", "site", "account")
         .annotate(
             last_read_at=last_read_subquery(),
             last_total=Subquery(

@@ -17,6 +17,11 @@ from printers.models import Device
 
 class MeterListTable(BaseTable):
     serial_number = tables.Column(verbose_name=_("Serial number"), default="-")
+    account = tables.Column(
+        accessor="account__name",
+        verbose_name=_("Customer account"),
+        order_by=("account__name", "serial_number"),
+    )
     model = tables.Column(accessor="model__name", verbose_name=_("Model"), default="-")
     site = tables.Column(accessor="site__name", verbose_name=_("Site"), default="-")
     collection = tables.Column(
@@ -46,6 +51,7 @@ class MeterListTable(BaseTable):
         fields = ()
         sequence = (
             "serial_number",
+            "account",
             "model",
             "site",
             "collection",
@@ -57,12 +63,14 @@ class MeterListTable(BaseTable):
         empty_text = _("No device matches.")
         row_attrs = {"data-testid": "meter-row", "data-device": lambda record: record.pk}
 
-    def __init__(self, *args, can_submit: bool = False, **kwargs):
+    def __init__(self, *args, can_submit: bool = False, several_accounts: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.can_submit = can_submit
         self.now = timezone.now()
         if not can_submit:
             self.columns.hide("enter")
+        if not several_accounts:
+            self.columns.hide("account")
 
     def render_serial_number(self, record, value):
         return format_html('<a href="{}">{}</a>', reverse("printers:printer_detail", args=[record.pk]), value)

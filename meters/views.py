@@ -11,6 +11,7 @@ from django.views.generic import TemplateView
 from django_tables2 import SingleTableMixin
 
 from accounts.mixins import TenantScopedMixin
+from accounts.tenancy import sees_several_accounts
 from fmp.csv import csv_response
 from meters.choices import ReadSource, ReadStatus
 from meters.forms import MeterReadForm, PeriodForm
@@ -58,7 +59,10 @@ class MeterListView(TenantScopedMixin, SingleTableMixin, TemplateView):
         return rows.search(self.search())
 
     def get_table_kwargs(self):
-        return {"can_submit": self.request.user.has_perm("accounts.submit_meter_reads")}
+        return {
+            "can_submit": self.request.user.has_perm("accounts.submit_meter_reads"),
+            "several_accounts": sees_several_accounts(self.request.user),
+        }
 
     def get_context_data(self, **kwargs):
         counts = meter_summary(self.request.user)

@@ -5,7 +5,8 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Site
+from accounts.models import Account, Site
+from accounts.tenancy import sees_several_accounts
 from printers.choices import PrinterState
 from printers.models import Device
 from tickets.choices import TicketState
@@ -46,17 +47,26 @@ class PrinterFilterSet(django_filters.FilterSet):
         label=_("By incident"),
         widget=forms.CheckboxSelectMultiple,
     )
+    account = django_filters.ModelChoiceFilter(
+        queryset=Account.objects.none(), label=_("Customer account"), empty_label=_("All accounts")
+    )
     site = django_filters.ModelChoiceFilter(
         queryset=Site.objects.none(), label=_("Site"), empty_label=_("All sites")
     )
 
     class Meta:
         model = Device
-        fields = ["q", "contract", "new", "state", "incident", "site"]
+        fields = ["q", "contract", "new", "state", "incident", "account", "site"]
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["site"].queryset = Site.objects.for_user(user) if user else Site.objects.none()
+        if user is not None and sees_several_accounts(user):
+            self.filters["account"].queryset = (
+                Account.objects.for_user(user).select_related("parent__parent").order_by("name")
+            )
+        else:
+            del self.filters["account"]  # one account: nothing to choose
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value)

@@ -32,7 +32,7 @@ def incident_state_subquery():
 def device_grid_annotate(queryset: QuerySet[Device]) -> QuerySet[Device]:
     """What each grid row shows, joined in one query (no per-row queries)."""
     return (
-        queryset.select_related("model", "state")
+        queryset.select_related("model", "state", "account")
         .only(*GRID_FIELDS)
         .annotate(state_rank=STATE_RANK, incident_state=incident_state_subquery(), last_read_at=_last_read())
     )
@@ -59,6 +59,7 @@ GRID_FIELDS = (
     "managed_by_snmp",
     "model__name",
     "model__is_colour",
+    "account__name",
     "state__overall",
     "state__conditions",
     "state__reachable",

@@ -79,6 +79,11 @@ class PrinterTable(BaseTable):
         accessor="pk", verbose_name=gettext_lazy("State"), order_by=("state_rank", "serial_number")
     )
     incident = tables.Column(accessor="pk", verbose_name=gettext_lazy("Incident"), orderable=False)
+    account = tables.Column(
+        accessor="account__name",
+        verbose_name=gettext_lazy("Customer account"),
+        order_by=("account__name", "serial_number"),
+    )
     model = tables.Column(accessor="model__name", verbose_name=gettext_lazy("Model"), default="-")
     serial_number = tables.Column(verbose_name=gettext_lazy("Serial number"), default="-")
     black = LevelColumn("black", gettext_lazy("Black"))
@@ -99,6 +104,7 @@ class PrinterTable(BaseTable):
             "selection",
             "state",
             "incident",
+            "account",
             "model",
             "serial_number",
             "black",

@@ -18,6 +18,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from accounts.mixins import TenantScopedMixin
+from accounts.tenancy import sees_several_accounts
 from accounts.views import safe_next
 from fmp.csv import csv_response
 from fmp.tables import PageFirstQuerysetData
@@ -61,7 +62,7 @@ class PrinterListView(TenantScopedMixin, SingleTableMixin, FilterView):
         return kwargs
 
     def get_table_kwargs(self):
-        return {"exclude": ()}
+        return {"exclude": () if sees_several_accounts(self.request.user) else ("account",)}
 
     def get_table_data(self):
         return PageFirstQuerysetData(super().get_table_data())
@@ -111,6 +112,7 @@ class PrinterListView(TenantScopedMixin, SingleTableMixin, FilterView):
             _("IP address"),
             _("Under contract"),
             _("Status date"),
+            _("Customer account"),
         ]
 
         def level(state, colour):
@@ -139,6 +141,7 @@ class PrinterListView(TenantScopedMixin, SingleTableMixin, FilterView):
                     timezone.localtime(state.status_at).strftime("%Y-%m-%d %H:%M")
                     if state and state.status_at
                     else "",
+                    device.account.name,
                 ]
 
         return csv_response("printers.csv", header, rows())

@@ -10,6 +10,7 @@ from django_filters.views import FilterView
 
 from accounts.mixins import TenantScopedMixin
 from fmp.csv import csv_response
+from fmp.paging import ForgivingPaginationMixin
 from printers.models import Device, Supply
 from supplies import services
 from supplies.choices import OPEN_ORDER_STATUSES
@@ -20,12 +21,12 @@ ORDER_PERMISSION = "accounts.order_supplies"
 
 
 def orders_rows(queryset):
-    return queryset.select_related("device__model", "site", "created_by").prefetch_related(
+    return queryset.select_related("device__model", "site", "created_by", "account").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.select_related("item", "shipped_item"))
     )
 
 
-class OrderListView(TenantScopedMixin, FilterView):
+class OrderListView(TenantScopedMixin, ForgivingPaginationMixin, FilterView):
     """The account's supply orders, honouring the user's 90-days setting."""
 
     model = Order

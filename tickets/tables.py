@@ -20,6 +20,7 @@ class TicketTable(BaseTable):
         accessor="device__model__manufacturer__name", verbose_name=_("Hardware: manufacturer"), default="-"
     )
     model = tables.Column(accessor="device__model__name", verbose_name=_("Hardware: model name"), default="-")
+    account = tables.Column(accessor="account__name", verbose_name=_("Customer account"))
     site = tables.Column(accessor="site__name", verbose_name=_("Hardware: site name"), default="-")
     number = tables.Column(verbose_name=_("Ticket: ticket number"))
     occurred_at = tables.DateTimeColumn(
@@ -44,6 +45,7 @@ class TicketTable(BaseTable):
             "serial",
             "manufacturer",
             "model",
+            "account",
             "site",
             "number",
             "occurred_at",
@@ -55,6 +57,11 @@ class TicketTable(BaseTable):
         )
         order_by = ("-occurred_at",)
         empty_text = _("No ticket.")
+
+    def __init__(self, *args, several_accounts: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not several_accounts:  # the guide's columns; the help desk also sees the account
+            self.columns.hide("account")
 
     def render_number(self, record):
         from django.urls import reverse

@@ -11,6 +11,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from accounts.mixins import TenantScopedMixin
+from accounts.tenancy import sees_several_accounts
 from tickets import services
 from tickets.choices import OPEN_STATES
 from tickets.forms import CommentForm, TicketDetailsForm, TicketFilterSet, devices_for
@@ -22,7 +23,7 @@ REQUEST_PERMISSION = "accounts.request_service"
 
 
 def ticket_rows(queryset):
-    return queryset.select_related("device__model__manufacturer", "site", "service", "requester")
+    return queryset.select_related("device__model__manufacturer", "site", "service", "requester", "account")
 
 
 class TicketListView(TenantScopedMixin, SingleTableMixin, FilterView):
@@ -39,6 +40,9 @@ class TicketListView(TenantScopedMixin, SingleTableMixin, FilterView):
 
     def get_filterset_kwargs(self, filterset_class):
         return {**super().get_filterset_kwargs(filterset_class), "user": self.request.user}
+
+    def get_table_kwargs(self):
+        return {"several_accounts": sees_several_accounts(self.request.user)}
 
 
 class TicketDetailView(TenantScopedMixin, DetailView):
@@ -99,7 +103,7 @@ class TicketNewView(NewRequestMixin, TemplateView):
         rows = self.open_tickets()
         if tab == "site":
             rows = rows.filter(site=site)
-        table = TicketTable(rows, prefix="t-")
+        table = TicketTable(rows, prefix="t-", several_accounts=sees_several_accounts(self.request.user))
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
         return super().get_context_data(table=table, tab=tab, site=site, **kwargs)
 

@@ -355,3 +355,11 @@ def test_a_customer_without_devices_sees_an_empty_state(client, other_account):
     client.force_login(make_user("empty@other.example", account=other_account, role=roles.FLEET_MANAGER))
     body = client.get("/meters/").content.decode()
     assert "Aucun périphérique sur votre compte" in body
+
+
+def test_the_help_desk_sees_each_devices_account(client, helpdesk, user_client, mono, other_account):
+    factories.device(other_account, serial="ELSEWHERE", managed_by_snmp=False)
+    assert "Compte client" not in user_client.get("/meters/").content.decode()
+    client.force_login(helpdesk)
+    body = client.get("/meters/").content.decode()
+    assert "Compte client" in body and "Other Industries" in body and "MANUAL1" in body

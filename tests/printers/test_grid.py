@@ -191,6 +191,42 @@ def test_pages_follow_the_full_ordering(user_client, account, site):
     ]
 
 
+def test_several_accounts_show_an_account_column_and_filter(client, user_client, helpdesk, fleet, account):
+    """A help-desk agent sees every customer's printers: each row names its account and the
+    grid filters by account. A customer of one account sees neither."""
+    own = user_client.get("/printers/").content.decode()
+    assert "Compte client" not in own and 'name="account"' not in own
+    client.force_login(helpdesk)
+    body = client.get("/printers/").content.decode()
+    assert "Compte client" in body and 'name="account"' in body
+    assert "Other Industries" in body and "ABC London Pursuit" in body
+    only_other = client.get(f"/printers/?account={fleet['foreign'].account_id}")
+    assert serials(only_other) == ["FOREIGN1"]
+    by_account = serials(client.get("/printers/?sort=account"))
+    assert by_account[-1] == "FOREIGN1"  # "ABC London Pursuit" < "Other Industries"
+    csv_text = b"".join(client.get("/printers/?export=csv").streaming_content).decode("utf-8-sig")
+    assert {row[-1] for row in csv.reader(io.StringIO(csv_text))} >= {
+        "Other Industries",
+        "ABC London Pursuit",
+    }
+    # A customer cannot choose another account: the filter is not offered, and forcing it
+    # in the address changes nothing they see.
+    assert (
+        "FOREIGN1"
+        not in user_client.get(f"/printers/?account={fleet['foreign'].account_id}").content.decode()
+    )
+
+
+def test_an_account_with_sub_accounts_sees_the_column(client, account, fleet):
+    from accounts import roles
+    from tests.conftest import make_user
+
+    parent_manager = make_user("boss@abc-cars.example", account=account.parent, role=roles.FLEET_MANAGER)
+    client.force_login(parent_manager)
+    body = client.get("/printers/").content.decode()
+    assert "Compte client" in body and "ERR001" in body and "FOREIGN1" not in body
+
+
 def test_csv_export_follows_the_filters(user_client, fleet):
     response = user_client.get("/printers/?state=error&state=warning&export=csv")
     assert response["Content-Type"].startswith("text/csv")

@@ -315,3 +315,20 @@ def test_a_cart_line_for_a_device_no_longer_visible_is_not_ordered(manager, prin
     orders = services.orders_place_from_cart(user=manager, ship_to=SHIP)
     assert [o.device for o in orders] == [printer]
     assert not Order.objects.filter(device=foreign).exists() and not CartLine.objects.exists()
+
+
+def test_orders_list_pages_and_the_help_desk_sees_each_account(
+    client, manager_client, manager, helpdesk, printer, items
+):
+    for _ in range(52):
+        CartLine.objects.create(user=manager, device=printer, item=items["black"], quantity=1)
+        services.orders_place_from_cart(user=manager, ship_to=SHIP)
+    first = manager_client.get("/supplies/orders/").content.decode()
+    assert first.count('data-testid="order-row"') == 50 and "?page=2" in first
+    assert "Compte client" not in first
+    second = manager_client.get("/supplies/orders/?page=2").content.decode()
+    assert second.count('data-testid="order-row"') == 2
+    assert manager_client.get("/supplies/orders/?page=99").status_code == 200  # nearest page
+    client.force_login(helpdesk)
+    body = client.get("/supplies/orders/").content.decode()
+    assert "Compte client" in body and "ABC London Pursuit" in body

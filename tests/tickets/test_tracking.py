@@ -187,3 +187,14 @@ def test_two_workers_raising_the_same_condition_at_once_make_one_ticket(account,
     assert not errors, errors
     assert Ticket.objects.filter(device=device, condition_code="jammed").count() == 1
     assert sorted(r is None for r in results) == [False, True]
+
+
+def test_the_help_desk_sees_each_tickets_account(client, user_client, helpdesk, account, other_account):
+    from tests import factories
+
+    factories.ticket(account, summary="Ours")
+    factories.ticket(other_account, summary="Theirs")
+    assert "Compte client" not in user_client.get("/tickets/").content.decode()
+    client.force_login(helpdesk)
+    body = client.get("/tickets/").content.decode()
+    assert "Compte client" in body and "Other Industries" in body and "ABC London Pursuit" in body
