@@ -33,7 +33,7 @@ class TicketListView(TenantScopedMixin, SingleTableMixin, FilterView):
     table_class = TicketTable
     filterset_class = TicketFilterSet
     template_name = "tickets/ticket_list.html"
-    paginate_by = 50
+    table_pagination = {"per_page": 50}  # the table paginates (out-of-range pages forgiven)
 
     def get_queryset(self):
         return ticket_rows(super().get_queryset()).within_history(self.request.user, "occurred_at")

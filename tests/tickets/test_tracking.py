@@ -198,3 +198,12 @@ def test_the_help_desk_sees_each_tickets_account(client, user_client, helpdesk, 
     client.force_login(helpdesk)
     body = client.get("/tickets/").content.decode()
     assert "Compte client" in body and "Other Industries" in body and "ABC London Pursuit" in body
+
+
+def test_a_page_number_out_of_range_shows_the_nearest_page(user_client, account):
+    from tests import factories
+
+    factories.ticket(account, summary="Only one")
+    for bad in ("999", "abc", "0"):
+        response = user_client.get(f"/tickets/?page={bad}")
+        assert response.status_code == 200 and "Only one" in response.content.decode()
