@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from fmp.numbers import create_numbered, random_code
+from printers.choices import Colour
 from printers.models import Device, Supply, SupplyLevelSample
 from supplies.choices import OPEN_ORDER_STATUSES, OrderOrigin
 from supplies.forecast import days_left
@@ -25,11 +26,15 @@ class SuppliesOnHold(Exception):
 
 
 def orderable_items(device: Device):
-    """Items for the device's model, plus the generic ones."""
+    """Items for the device's model, plus the generic ones (no colour toner for a
+    black-and-white model)."""
     qs = ConsumableItem.objects.filter(active=True)
-    if device.model_id:
-        return qs.filter(Q(compatible_models=device.model_id) | Q(generic=True)).distinct()
-    return qs.filter(generic=True)
+    if not device.model_id:
+        return qs.filter(generic=True)
+    qs = qs.filter(Q(compatible_models=device.model_id) | Q(generic=True)).distinct()
+    if not device.model.is_colour:
+        qs = qs.exclude(generic=True, colour__in=[Colour.CYAN, Colour.MAGENTA, Colour.YELLOW])
+    return qs
 
 
 def cart_add(*, user, device: Device, item: ConsumableItem, quantity: int) -> CartLine:

@@ -332,3 +332,22 @@ def test_orders_list_pages_and_the_help_desk_sees_each_account(
     client.force_login(helpdesk)
     body = client.get("/supplies/orders/").content.decode()
     assert "Compte client" in body and "ABC London Pursuit" in body
+
+
+def test_a_black_and_white_printer_is_not_offered_colour_toner(manager_client, account, site, printer, items):
+    mono = factories.device(
+        account, site, serial="MONO1", model=factories.device_model("WorkCentre 5665", colour=False)
+    )
+    cyan = ConsumableItem.objects.create(
+        part_number="GEN-C", description="Generic cyan toner", type="toner", colour="cyan", generic=True
+    )
+    ConsumableItem.objects.create(
+        part_number="GEN-PAPER", description="Paper", type="other", generic=True
+    )
+    body = manager_client.get(f"/supplies/order/{mono.pk}/").content.decode()
+    assert "GEN-K" in body and "GEN-PAPER" in body and "GEN-C<" not in body
+    response = add(manager_client, mono, cyan)
+    assert "ne peut pas être commandé pour ce périphérique" in response.content.decode()
+    # A colour model is offered it.
+    colour_body = manager_client.get(f"/supplies/order/{printer.pk}/").content.decode()
+    assert "GEN-C<" in colour_body and "GEN-PAPER" in colour_body
