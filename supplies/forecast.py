@@ -40,3 +40,17 @@ def days_left(samples: list[tuple[datetime, int | None]]) -> float | None:
     if use < MIN_USE_PER_DAY:
         return None
     return max(0.0, ys[-1] / use)
+
+
+def days_left_label(days: float | None, *, short: bool = False) -> str:
+    """ "about 12 days left", "about 1 day left", "less than a day left" (``short``: without "left")."""
+    from django.utils.translation import gettext, ngettext
+
+    if days is None:
+        return ""
+    rounded = round(days)
+    if rounded < 1:
+        return gettext("less than a day") if short else gettext("less than a day left")
+    if short:
+        return ngettext("about %(days)d day", "about %(days)d days", rounded) % {"days": rounded}
+    return ngettext("about %(days)d day left", "about %(days)d days left", rounded) % {"days": rounded}

@@ -15,7 +15,7 @@ from fmp.numbers import create_numbered, random_code
 from printers.choices import Colour
 from printers.models import Device, Supply, SupplyLevelSample
 from supplies.choices import OPEN_ORDER_STATUSES, OrderOrigin
-from supplies.forecast import days_left
+from supplies.forecast import days_left, days_left_label
 from supplies.models import CartLine, ConsumableItem, Order, OrderEvent, OrderLine
 
 logger = logging.getLogger(__name__)
@@ -230,7 +230,7 @@ def _automatic_order(supply: Supply, left: float | None) -> Order | None:
             "percent": supply.percent,
         }
         if left is not None:
-            reason += translation.gettext(", about %(days)d days left") % {"days": round(left)}
+            reason += ", " + days_left_label(left)
     try:
         with transaction.atomic():
             order = _create_order(

@@ -101,3 +101,11 @@ def grid_level(device, colour):
     if state is None:
         return {"present": False}
     return {"present": colour in (state.colours_present or []), "percent": getattr(state, f"level_{colour}")}
+
+
+@register.filter
+def days_left(days, style: str = "") -> str:
+    """A supply forecast in words, singular and plural right ("short": without "left")."""
+    from supplies.forecast import days_left_label
+
+    return days_left_label(days, short=style == "short")

@@ -341,9 +341,7 @@ def test_a_black_and_white_printer_is_not_offered_colour_toner(manager_client, a
     cyan = ConsumableItem.objects.create(
         part_number="GEN-C", description="Generic cyan toner", type="toner", colour="cyan", generic=True
     )
-    ConsumableItem.objects.create(
-        part_number="GEN-PAPER", description="Paper", type="other", generic=True
-    )
+    ConsumableItem.objects.create(part_number="GEN-PAPER", description="Paper", type="other", generic=True)
     body = manager_client.get(f"/supplies/order/{mono.pk}/").content.decode()
     assert "GEN-K" in body and "GEN-PAPER" in body and "GEN-C<" not in body
     response = add(manager_client, mono, cyan)
@@ -351,3 +349,21 @@ def test_a_black_and_white_printer_is_not_offered_colour_toner(manager_client, a
     # A colour model is offered it.
     colour_body = manager_client.get(f"/supplies/order/{printer.pk}/").content.decode()
     assert "GEN-C<" in colour_body and "GEN-PAPER" in colour_body
+
+
+def test_days_left_reads_right_in_both_languages():
+    from django.utils import translation
+
+    from supplies.forecast import days_left_label
+
+    with translation.override("en"):
+        assert days_left_label(0.3) == "less than a day left"
+        assert days_left_label(1.2) == "about 1 day left"
+        assert days_left_label(11.6) == "about 12 days left"
+        assert days_left_label(1, short=True) == "about 1 day"
+        assert days_left_label(None) == ""
+    with translation.override("fr"):
+        assert days_left_label(0.3) == "moins d’un jour restant"
+        assert days_left_label(1.2) == "environ 1 jour restant"
+        assert days_left_label(11.6) == "environ 12 jours restants"
+        assert days_left_label(4, short=True) == "environ 4 jours"
