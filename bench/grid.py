@@ -103,6 +103,8 @@ def main() -> None:
         ("meter reads list, page 1", "/meters/"),
         ("meter reads list, status due", "/meters/?status=due"),
         ("home", "/"),
+        ("supply levels report (every supply forecast), page 1", "/supplies/report/"),
+        ("billing period report (last month), page 1", "/meters/report/"),
     ]
     print(f"{args.devices} devices, median of {args.repeat} requests each")
     for label, url in cases:

@@ -9,6 +9,7 @@ from itertools import pairwise
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
@@ -202,11 +203,24 @@ def read_status(*, last_read_at: datetime | None, automatic: bool, now: datetime
 # --- billing ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReadPoint:
+    """One read as the billing report shows it (lighter than a model instance: a report
+    of 10,000 devices handles hundreds of thousands of reads)."""
+
+    value: int
+    read_at: datetime
+    source: str
+
+    def get_source_display(self) -> str:
+        return str(dict(ReadSource.choices).get(self.source, self.source))
+
+
 @dataclass
 class CounterUsage:
     counter: str
-    start: MeterRead | None = None
-    end: MeterRead | None = None
+    start: ReadPoint | None = None
+    end: ReadPoint | None = None
     pages: int = 0
     check: bool = False  # a drop nobody has explained yet lies in the period
 
@@ -242,25 +256,30 @@ def billing_report(*, devices, start: datetime, end: datetime) -> list[DeviceUsa
     value; an unexplained drop counts nothing and marks the line to check.
     """
     devices = list(devices)
+    ids = [d.pk for d in devices]
     by_device = {d.pk: DeviceUsage(device=d) for d in devices}
     replacements = {
         (a.device_id, a.counter, a.new_value): a.state
-        for a in MeterAnomaly.objects.filter(device__in=devices, detected_at__lte=end)
+        for a in MeterAnomaly.objects.filter(device_id__in=ids, detected_at__lte=end)
     }
-    reads = MeterRead.objects.filter(device__in=devices, superseded=False, read_at__lte=end).order_by(
-        "device_id", "counter", "read_at", "pk"
+    # Only the reads that count: each counter's newest read at or before the start (one
+    # index probe per device and counter), and the reads of the period. Loading a whole
+    # history took 20 s for 10,000 devices with a year of reads.
+    reads = (
+        MeterRead.objects.filter(
+            Q(pk__in=_reads_at(ids, start))
+            | Q(device_id__in=ids, superseded=False, read_at__gt=start, read_at__lte=end)
+        )
+        .order_by("device_id", "counter", "read_at", "pk")
+        .values_list("device_id", "counter", "value", "read_at", "source")
     )
-    series: dict[tuple[int, str], list[MeterRead]] = {}
-    for read in reads:
-        series.setdefault((read.device_id, read.counter), []).append(read)
-    for (device_id, counter), rows in series.items():
-        before = [r for r in rows if r.read_at <= start]
-        within = [r for r in rows if r.read_at > start]
-        first = before[-1] if before else (within[0] if within else None)
-        if first is None:
-            continue
-        chain = [first] + [r for r in within if r is not first]
-        usage = CounterUsage(counter=counter, start=first, end=chain[-1])
+    series: dict[tuple[int, str], list[ReadPoint]] = {}
+    for device_id, counter, value, read_at, source in reads.iterator(chunk_size=5000):
+        series.setdefault((device_id, counter), []).append(ReadPoint(value, read_at, source))
+    for (device_id, counter), chain in series.items():
+        # At most one read at or before the start (the newest): it opens the period;
+        # without one, the first read of the period does.
+        usage = CounterUsage(counter=counter, start=chain[0], end=chain[-1])
         for prev, cur in pairwise(chain):
             if cur.value >= prev.value:
                 usage.pages += cur.value - prev.value
@@ -270,6 +289,27 @@ def billing_report(*, devices, start: datetime, end: datetime) -> list[DeviceUsa
                 usage.check = True
         by_device[device_id].counters[counter] = usage
     return [by_device[d.pk] for d in devices]
+
+
+def _reads_at(device_ids: list[int], moment: datetime) -> list[int]:
+    """Ids of each device's newest read of each counter at or before ``moment``."""
+
+    def newest(counter: str):
+        return Subquery(
+            MeterRead.objects.filter(
+                device=OuterRef("pk"), counter=counter, superseded=False, read_at__lte=moment
+            )
+            .order_by("-read_at", "-pk")
+            .values("pk")[:1]
+        )
+
+    counters = CounterType.values
+    rows = (
+        Device.objects.filter(pk__in=device_ids)
+        .annotate(**{f"read_{c}": newest(c) for c in counters})
+        .values_list(*[f"read_{c}" for c in counters])
+    )
+    return [pk for row in rows for pk in row if pk is not None]
 
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -166,12 +167,14 @@ class MeterReportView(TenantScopedMixin, View):
         if request.GET.get("export") == "csv":
             return self.csv(usage, label)
         chart = self.chart(devices, end)
+        page = Paginator(usage, 100).get_page(request.GET.get("page"))  # totals cover every page
         return render(
             request,
             self.template_name,
             {
                 "form": form,
-                "usage": usage,
+                "usage": page.object_list,
+                "page_obj": page,
                 "totals": totals,
                 "start": start,
                 "end": end,

@@ -150,16 +150,25 @@ def order_email_send(*, order: Order, template: str) -> None:
 # --- forecasts and proactive orders ------------------------------------------------------
 
 
-def supply_forecasts(supplies: list[Supply], *, days: int = 90) -> dict[int, float | None]:
-    """Days left for each supply, from the last ``days`` days of its level history."""
+def supply_forecasts(supplies: list[Supply], *, days: int = 90, devices=None) -> dict[int, float | None]:
+    """Days left for each supply, from the last ``days`` days of its level history.
+
+    ``devices``: a queryset of the supplies' devices, to select the history by a join
+    rather than by a list of every supply (a fleet report has tens of thousands)."""
     since = timezone.now() - timedelta(days=days)
     series: dict[int, list] = {s.pk: [] for s in supplies}
+    samples = SupplyLevelSample.objects.filter(observed_at__gte=since, percent__isnull=False)
+    if devices is not None:
+        samples = samples.filter(supply__device__in=devices)
+    else:
+        samples = samples.filter(supply__in=supplies)
     for supply_id, at, percent in (
-        SupplyLevelSample.objects.filter(supply__in=supplies, observed_at__gte=since)
-        .order_by("supply_id", "observed_at")
+        samples.order_by("supply_id", "observed_at")
         .values_list("supply_id", "observed_at", "percent")
+        .iterator(chunk_size=10000)
     ):
-        series[supply_id].append((at, percent))
+        if supply_id in series:
+            series[supply_id].append((at, percent))
     result = {}
     for supply in supplies:
         points = series.get(supply.pk, [])

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import DetailView
+from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 
 from accounts.mixins import TenantScopedMixin
 from fmp.csv import csv_response
 from fmp.paging import ForgivingPaginationMixin
+from printers.choices import Colour, SupplyType
 from printers.models import Device, Supply
 from supplies import services
 from supplies.choices import OPEN_ORDER_STATUSES
@@ -49,18 +54,30 @@ class OrderDetailView(TenantScopedMixin, DetailView):
         return orders_rows(super().get_queryset())
 
 
-class OrderStartView(TenantScopedMixin, View):
-    """Step 1: the devices of the user's profile; "Add supplies" for one of them."""
+class OrderStartView(TenantScopedMixin, ForgivingPaginationMixin, ListView):
+    """Step 1: the devices of the user's profile (searched, paged); "Add supplies" for one."""
 
     model = Device
     permission_required = ORDER_PERMISSION
+    template_name = "supplies/order_start.html"
+    context_object_name = "devices"
+    paginate_by = 25
 
-    def get(self, request):
+    def get(self, request, *args, **kwargs):
         device = request.GET.get("device", "")
         if device.isdigit():
             return redirect("supplies:order_device", pk=int(device))
-        devices = self.get_queryset().select_related("model", "site", "state").order_by("serial_number")
-        return render(request, "supplies/order_start.html", {"devices": devices})
+        return super().get(request, *args, **kwargs)
+
+    def search(self) -> str:
+        return self.request.GET.get("q", "").strip()[:100]
+
+    def get_queryset(self):
+        devices = super().get_queryset().select_related("model", "site", "state")
+        return devices.search(self.search()).order_by("serial_number", "pk")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(q=self.search(), **kwargs)
 
 
 class OrderDeviceView(TenantScopedMixin, View):
@@ -195,51 +212,84 @@ class CheckoutView(CartView):
         return render(request, "supplies/order_placed.html", {"orders": orders})
 
 
+@dataclass(frozen=True)
+class _SupplyKey:
+    """What sorting the fleet's supplies needs (the page's rows are loaded in full)."""
+
+    pk: int
+    percent: int | None
+    updated_at: datetime | None
+
+
 class SupplyReportView(TenantScopedMixin, View):
-    """Every supply of the fleet with its level and days left, sortable; CSV export."""
+    """Every supply of the fleet with its level and days left, sortable, paged; CSV export.
+
+    Forecasts decide the order, so every supply is forecast; only the shown page is loaded
+    as model instances (a 10,000-device fleet has some 40,000 supplies)."""
 
     model = Device
 
     def get(self, request):
         devices = self.get_queryset()
-        supplies = list(
-            Supply.objects.filter(device__in=devices)
-            .select_related("device__model", "device__site")
+        keys = [
+            _SupplyKey(*row)
+            for row in Supply.objects.filter(device__in=devices)
             .order_by("device__serial_number", "index")
-        )
-        forecasts = services.supply_forecasts(supplies)
-        for supply in supplies:
-            supply.days_left = forecasts.get(supply.pk)
+            .values_list("pk", "percent", "updated_at")
+        ]
+        forecasts = services.supply_forecasts(keys, devices=devices)
         order = request.GET.get("sort", "days")
         if order == "level":
-            supplies.sort(key=lambda s: (s.percent is None, s.percent if s.percent is not None else 0))
-        elif order == "device":
-            pass
-        else:
-            supplies.sort(key=lambda s: (s.days_left is None, s.days_left if s.days_left is not None else 0))
+            keys.sort(key=lambda k: (k.percent is None, k.percent if k.percent is not None else 0))
+        elif order != "device":
+            order = "days"
+            keys.sort(key=lambda k: (forecasts[k.pk] is None, forecasts[k.pk] or 0))
         if request.GET.get("export") == "csv":
-            header = [
-                _("Serial number"),
-                _("Model"),
-                _("Site"),
-                _("Supply"),
-                _("Type"),
-                _("Colour"),
-                _("Level"),
-                _("Days left"),
-            ]
-            rows = (
-                [
-                    s.device.serial_number,
-                    s.device.model.name if s.device.model_id else "",
-                    s.device.site.name if s.device.site_id else "",
-                    s.description,
-                    s.get_type_display(),
-                    s.get_colour_display() if s.colour else "",
-                    "" if s.percent is None else s.percent,
-                    "" if s.days_left is None else round(s.days_left),
-                ]
-                for s in supplies
+            return self.csv(devices, [k.pk for k in keys], forecasts)
+        page = Paginator(keys, 100).get_page(request.GET.get("page"))
+        shown = Supply.objects.select_related("device__model").in_bulk([k.pk for k in page.object_list])
+        supplies = [shown[k.pk] for k in page.object_list if k.pk in shown]
+        for supply in supplies:
+            supply.days_left = forecasts.get(supply.pk)
+        return render(
+            request,
+            "supplies/supply_report.html",
+            {"supplies": supplies, "page_obj": page, "sort": order},
+        )
+
+    def csv(self, devices, ids: list[int], forecasts: dict[int, float | None]):
+        header = [
+            _("Serial number"),
+            _("Model"),
+            _("Site"),
+            _("Supply"),
+            _("Type"),
+            _("Colour"),
+            _("Level"),
+            _("Days left"),
+        ]
+        types, colours = dict(SupplyType.choices), dict(Colour.choices)
+        fields = ("device__serial_number", "device__model__name", "device__site__name", "description")
+        values = {
+            row[0]: row[1:]
+            for row in Supply.objects.filter(device__in=devices).values_list(
+                "pk", *fields, "type", "colour", "percent"
             )
-            return csv_response("supplies.csv", header, rows)
-        return render(request, "supplies/supply_report.html", {"supplies": supplies, "sort": order})
+        }
+
+        def rows():
+            for pk in ids:
+                serial, model, site, description, kind, colour, percent = values[pk]
+                left = forecasts.get(pk)
+                yield [
+                    serial,
+                    model or "",
+                    site or "",
+                    description,
+                    types.get(kind, kind),
+                    colours.get(colour, "") if colour else "",
+                    "" if percent is None else percent,
+                    "" if left is None else round(left),
+                ]
+
+        return csv_response("supplies.csv", header, rows())

@@ -115,11 +115,14 @@ class TicketNewDeviceView(NewRequestMixin, View):
 
     def get(self, request):
         draft = request.session.get(DRAFT_KEY, {})
-        table = DeviceChoiceTable(devices_for(request.user), extra_columns=())
+        q = request.GET.get("q", "").strip()[:100]
+        table = DeviceChoiceTable(devices_for(request.user).search(q), extra_columns=())
         table.columns["choice"].column.extra_context = {"selected": draft.get("device")}
         RequestConfig(request, paginate={"per_page": 25}).configure(table)
         return render(
-            request, self.template_name, {"table": table, "user_service": draft.get("user_service")}
+            request,
+            self.template_name,
+            {"table": table, "user_service": draft.get("user_service"), "q": q},
         )
 
     def post(self, request):

@@ -363,3 +363,22 @@ def test_the_help_desk_sees_each_devices_account(client, helpdesk, user_client, 
     client.force_login(helpdesk)
     body = client.get("/meters/").content.decode()
     assert "Compte client" in body and "Other Industries" in body and "MANUAL1" in body
+
+
+def test_billing_report_pages_devices_and_totals_them_all(user_client, account, site):
+    from meters.services import month_bounds
+
+    start, end = month_bounds(date(2026, 10, 1))
+    for i in range(105):
+        device = factories.device(account, site, serial=f"BILL{i:03d}", managed_by_snmp=False)
+        read(device, "total", 1000, start - timedelta(days=2))
+        read(device, "total", 1010 + i, end - timedelta(days=1))
+    first = user_client.get("/meters/report/?month=2026-10").content.decode()
+    second = user_client.get("/meters/report/?month=2026-10&page=2").content.decode()
+    assert first.count('data-testid="report-row"') == 100 and second.count('data-testid="report-row"') == 5
+    assert "month=2026-10&amp;page=2" in first
+    expected = sum(10 + i for i in range(105))
+    shown = first[first.index('data-testid="total-pages">') :].split(">", 1)[1].split("<", 1)[0]
+    assert int("".join(ch for ch in shown if ch.isdigit())) == expected  # "6 510", grouped as in French
+    csv_text = b"".join(user_client.get("/meters/report/?month=2026-10&export=csv").streaming_content)
+    assert csv_text.decode("utf-8-sig").count("BILL") == 105

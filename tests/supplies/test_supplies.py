@@ -367,3 +367,44 @@ def test_days_left_reads_right_in_both_languages():
         assert days_left_label(1.2) == "environ 1 jour restant"
         assert days_left_label(11.6) == "environ 12 jours restants"
         assert days_left_label(4, short=True) == "environ 4 jours"
+
+
+def test_choosing_the_device_is_paged_and_searchable(manager_client, account, site, other_account):
+    model = factories.device_model("WorkCentre 7845", colour=False)
+    for i in range(30):
+        factories.device(account, site, serial=f"PICK{i:03d}", model=model)
+    factories.device(other_account, serial="PICKFOREIGN")
+    first = manager_client.get("/supplies/order/").content.decode()
+    assert first.count('data-testid="order-device-row"') == 25 and "?page=2" in first
+    second = manager_client.get("/supplies/order/?page=2").content.decode()
+    assert second.count('data-testid="order-device-row"') == 5
+    found = manager_client.get("/supplies/order/?q=pick01").content.decode()
+    assert found.count('data-testid="order-device-row"') == 10 and "PICKFOREIGN" not in found
+    none = manager_client.get("/supplies/order/?q=nothing-like-this").content.decode()
+    assert "Aucun périphérique ne correspond" in none
+
+
+def test_supply_report_pages_a_large_fleet_and_sorts_across_pages(user_client, account, site):
+    model = factories.device_model("ColorQube 8900")
+    levels = {}
+    for i in range(30):
+        device = factories.device(
+            account,
+            site,
+            serial=f"REP{i:03d}",
+            model=model,
+            state="ok",
+            levels={"black": (i * 7) % 100, "cyan": (i * 11) % 100, "magenta": 50, "yellow": -2},
+        )
+        levels[device.serial_number] = (i * 7) % 100
+    rows = 'data-testid="supply-report-row"'
+    first = user_client.get("/supplies/report/?sort=level").content.decode()
+    second = user_client.get("/supplies/report/?sort=level&page=2").content.decode()
+    assert first.count(rows) == 100 and second.count(rows) == 20
+    assert "sort=level&amp;page=2" in first  # the next page keeps the order
+    # Lowest levels first across the pages; the unknown levels come last.
+    assert first.index("0 %") < first.index("50 %")
+    assert "Inconnu" not in first[: first.rindex(" %</td>")]  # 90 known levels, then the unknown ones
+    assert second.count("Inconnu") == 20
+    csv_text = b"".join(user_client.get("/supplies/report/?sort=level&export=csv").streaming_content)
+    assert csv_text.decode("utf-8-sig").count("REP0") == 120

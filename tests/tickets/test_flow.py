@@ -268,3 +268,12 @@ def test_helpdesk_without_account_is_told_to_use_the_admin_for_a_user_service(cl
     ).content.decode()
     assert not Ticket.objects.exists()
     assert "bureau d’assistance" in body.lower() or "help desk" in body.lower()
+
+
+def test_the_device_step_searches_the_users_devices(user_client, account, site, other_account):
+    factories.device(account, site, serial="FINDME01")
+    factories.device(account, site, serial="OTHER002")
+    factories.device(other_account, serial="FINDMEFOREIGN")
+    body = user_client.get("/tickets/new/device/?q=findme").content.decode()
+    assert "FINDME01" in body and "OTHER002" not in body and "FINDMEFOREIGN" not in body
+    assert 'value="findme"' in body
