@@ -65,14 +65,15 @@ class DeviceModel(models.Model):
 
 class DeviceQuerySet(TenantQuerySet):
     def search(self, text: str) -> DeviceQuerySet:
-        """Devices whose serial, model, locations, system name, address or asset number
-        contain ``text`` (the grid's and the lists' search box)."""
+        """Devices whose serial, model, manufacturer, locations, system name, address, asset
+        number or site contain ``text`` (the grid's and the lists' search box)."""
         text = text.strip()[:100]
         if not text:
             return self
         return self.filter(
             models.Q(serial_number__icontains=text)
             | models.Q(model__name__icontains=text)
+            | models.Q(model__manufacturer__name__icontains=text)
             | models.Q(printer_location__icontains=text)
             | models.Q(device_location__icontains=text)
             | models.Q(system_name__icontains=text)

@@ -272,8 +272,14 @@ def test_helpdesk_without_account_is_told_to_use_the_admin_for_a_user_service(cl
 
 def test_the_device_step_searches_the_users_devices(user_client, account, site, other_account):
     factories.device(account, site, serial="FINDME01")
-    factories.device(account, site, serial="OTHER002")
+    factories.device(
+        account, site, serial="OTHER002", model=factories.device_model("M3655idn", maker="Kyocera")
+    )
     factories.device(other_account, serial="FINDMEFOREIGN")
     body = user_client.get("/tickets/new/device/?q=findme").content.decode()
     assert "FINDME01" in body and "OTHER002" not in body and "FINDMEFOREIGN" not in body
     assert 'value="findme"' in body
+    by_maker = user_client.get(
+        "/tickets/new/device/?q=kyocera"
+    ).content.decode()  # the manufacturer counts too
+    assert "OTHER002" in by_maker and "FINDME01" not in by_maker
