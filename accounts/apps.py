@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and users")
 
     def ready(self) -> None:
+        import fmp.checks  # noqa: F401 - registers the portal's system checks
         from accounts.roles import sync_roles
 
         post_migrate.connect(sync_roles, sender=self, dispatch_uid="accounts.sync_roles")

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from fmp.env import env_bool, env_int, env_list, env_str
+from fmp.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -100,12 +100,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-FMP_DB_JIT = env_str("FMP_DB_JIT", "off")
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and FMP_DB_JIT in ("on", "off"):
+FMP_DB_JIT = env_choice("FMP_DB_JIT", "off", ("off", "on", "server"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and FMP_DB_JIT != "server":
     # PostgreSQL's JIT compiles plans it thinks expensive: on the portal's short queries
     # over a large fleet it spent 130 ms compiling for 270 ms of work (bench/grid.py).
-    # FMP_DB_JIT=server leaves the server's setting (a pooler that refuses startup options).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c jit={FMP_DB_JIT}"
+    # FMP_DB_JIT=server sends nothing (a pooler that refuses startup options). Options
+    # already given in DATABASE_URL (?options=...) are kept.
+    db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    db_options["options"] = f"{db_options.get('options', '')} -c jit={FMP_DB_JIT}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users, passwords, lock-out -------------------------------------------------------

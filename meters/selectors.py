@@ -97,12 +97,13 @@ def monthly_volumes(*, devices, end: datetime, months: int = 12):
     return shown, per_device, [volumes[m] for m in shown]
 
 
-def meter_summary(user) -> dict:
+def meter_summary(user, search: str = "") -> dict:
     """Read status counts (home pane, list filters), counted by the database: no device
     list is loaded."""
     filters = read_status_filters()
     return (
         Device.objects.for_user(user)
+        .search(search)
         .annotate(last_read_at=last_read_subquery())
         .aggregate(
             total=Count("pk"), **{status.value: Count("pk", filter=q) for status, q in filters.items()}

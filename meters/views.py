@@ -66,7 +66,7 @@ class MeterListView(TenantScopedMixin, SingleTableMixin, TemplateView):
         }
 
     def get_context_data(self, **kwargs):
-        counts = meter_summary(self.request.user)
+        counts = meter_summary(self.request.user, self.search())  # the buttons count what a search finds
         statuses = [(value, label, counts[value]) for value, label in ReadStatus.choices]
         return super().get_context_data(
             statuses=statuses, total=counts["total"], wanted=self.wanted(), q=self.search(), **kwargs
@@ -146,7 +146,10 @@ class MeterReportView(TenantScopedMixin, View):
         last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
         start, end = month_bounds(last_month)
         label = last_month.strftime("%Y-%m")
-        form = PeriodForm(request.GET or None, initial={"month": label})  # the period shown
+        data = request.GET.copy()
+        if not any(data.get(key) for key in ("month", "start", "end")):
+            data["month"] = label  # no choice yet (or only a page number): last month, shown
+        form = PeriodForm(data)
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
             if data.get("month_date"):

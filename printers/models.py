@@ -426,7 +426,7 @@ class DiscoveryRange(models.Model):
     last_run_at = models.DateTimeField(_("last sweep"), null=True, blank=True)
     # What the last sweep found ({"answered", "new", "moved"}) or why it could not run
     # ({"error"}): stored as figures, shown in the reader's language.
-    last_outcome = models.JSONField(_("last result"), default=dict, blank=True)
+    last_outcome = models.JSONField(_("last result"), default=dict, blank=True, editable=False)
 
     MAX_HOSTS = 4096
 

@@ -92,7 +92,7 @@ class PrinterListView(TenantScopedMixin, SingleTableMixin, FilterView):
             [row.record.pk for row in page.object_list if row.record.refresh_pending] if page else []
         )
         context["filters_active"] = any(
-            self.request.GET.get(k) for k in ("q", "contract", "new", "state", "incident", "site")
+            self.request.GET.get(k) for k in ("q", "contract", "new", "state", "incident", "account", "site")
         )
         return context
 

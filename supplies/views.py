@@ -279,6 +279,8 @@ class SupplyReportView(TenantScopedMixin, View):
 
         def rows():
             for pk in ids:
+                if pk not in values:  # removed since the page was sorted
+                    continue
                 serial, model, site, description, kind, colour, percent = values[pk]
                 left = forecasts.get(pk)
                 yield [

@@ -17,6 +17,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='discoveryrange',
             name='last_outcome',
-            field=models.JSONField(blank=True, default=dict, verbose_name='last result'),
+            field=models.JSONField(blank=True, default=dict, editable=False, verbose_name='last result'),
         ),
     ]

@@ -222,6 +222,7 @@ def test_report_page_and_csv(user_client, colour):
     # With no choice yet, the form shows the period the page reports: last month.
     last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     assert f'name="month" value="{last_month}"' in user_client.get("/meters/report/").content.decode()
+    assert f'name="month" value="{last_month}"' in user_client.get("/meters/report/?page=2").content.decode()
 
 
 def test_corrections_keep_the_original(colour, helpdesk):
@@ -339,6 +340,8 @@ def test_the_list_is_paged_filtered_and_searched_in_the_database(
     assert unknown.count('data-testid="meter-row"') == 45
     searched = user_client.get("/meters/?q=fleet00").content.decode()
     assert searched.count('data-testid="meter-row"') == 10
+    all_button = searched[searched.index('href="/meters/?q=fleet00"') :]
+    assert ">10</span>" in all_button[: all_button.index("</a>")]  # the counts follow the search
     assert (
         user_client.get("/meters/?status=due&q=FLEET012").content.decode().count('data-testid="meter-row"')
         == 0
@@ -382,3 +385,23 @@ def test_billing_report_pages_devices_and_totals_them_all(user_client, account, 
     assert int("".join(ch for ch in shown if ch.isdigit())) == expected  # "6 510", grouped as in French
     csv_text = b"".join(user_client.get("/meters/report/?month=2026-10&export=csv").streaming_content)
     assert csv_text.decode("utf-8-sig").count("BILL") == 105
+
+
+def test_billing_starts_from_the_newest_valid_read_before_the_period(colour, mono, helpdesk):
+    """Several reads before the period: the newest one opens it; one that was corrected
+    (superseded) does not, its correction does; reads after the period do not count."""
+    from meters.services import month_bounds
+
+    start, end = month_bounds(date(2026, 10, 1))
+    read(colour, "total", 1000, at(2026, 8, 1))
+    read(colour, "total", 2000, at(2026, 9, 20))
+    wrong = read(colour, "total", 9999, at(2026, 9, 29))  # a typo, corrected below
+    meter_read_correct(original=wrong, value=2500, by=helpdesk, reason="Typo")
+    read(colour, "total", 3000, at(2026, 10, 20))
+    read(colour, "total", 7000, at(2026, 11, 5))  # after the period
+    read(mono, "total", 100, at(2026, 10, 3))  # no read before the period: the first one opens it
+    read(mono, "total", 160, at(2026, 10, 30))
+    usage = {u.device.serial_number: u for u in billing_report(devices=[colour, mono], start=start, end=end)}
+    total = usage["COLOUR1"].counters["total"]
+    assert total.start.value == 2500 and total.end.value == 3000 and usage["COLOUR1"].total == 500
+    assert usage["MANUAL1"].total == 60 and usage["MANUAL1"].counters["total"].start.value == 100

@@ -1,5 +1,6 @@
 """Supply orders: catalogue, cart, checkout, hold, processing, forecasts and proactive orders."""
 
+import re
 import threading
 from datetime import timedelta
 
@@ -403,8 +404,35 @@ def test_supply_report_pages_a_large_fleet_and_sorts_across_pages(user_client, a
     assert first.count(rows) == 100 and second.count(rows) == 20
     assert "sort=level&amp;page=2" in first  # the next page keeps the order
     # Lowest levels first across the pages; the unknown levels come last.
-    assert first.index("0 %") < first.index("50 %")
-    assert "Inconnu" not in first[: first.rindex(" %</td>")]  # 90 known levels, then the unknown ones
-    assert second.count("Inconnu") == 20
+    cells = re.findall(r'supply-report-row"><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>', first + second)
+    known = [int(c.split()[0]) for c in cells if c.endswith("%")]
+    assert len(cells) == 120 and len(known) == 90
+    assert known == sorted(known) and all(c == "Inconnu" for c in cells[90:])  # lowest first, unknown last
     csv_text = b"".join(user_client.get("/supplies/report/?sort=level&export=csv").streaming_content)
     assert csv_text.decode("utf-8-sig").count("REP0") == 120
+
+
+def test_supply_report_sorts_by_days_left_across_pages(user_client, account, site):
+    """The default order: what runs out first, across pages; supplies without a forecast last."""
+    model = factories.device_model("WorkCentre 7970")
+    expected = {}
+    for i in range(110):
+        device = factories.device(
+            account, site, serial=f"DAY{i:03d}", model=model, state="ok", levels={"black": 50}
+        )
+        black = Supply.objects.get(device=device)
+        Supply.objects.filter(pk=black.pk).update(updated_at=NOW)
+        if i % 10:
+            use = 1 + (i * 37) % 9  # points a day
+            for d in (20, 10, 0):
+                sample(black, d, 50 + use * d)
+            expected[device.serial_number] = 50 / use
+    cells = []
+    for page in (1, 2):
+        body = user_client.get(f"/supplies/report/?page={page}").content.decode()
+        cells += re.findall(r'supply-report-row"><td>[^<]* (DAY\d+)</td>', body)
+    assert len(cells) == 110
+    with_forecast = [serial for serial in cells if serial in expected]
+    assert cells[: len(expected)] == with_forecast  # forecasts first, the 11 idle ones after
+    days = [expected[serial] for serial in with_forecast]
+    assert days == sorted(days)
