@@ -3,6 +3,11 @@ a colleague with fewer rights (plain user) and an outsider from another account.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -121,3 +126,18 @@ def can_log_in(client, username: str, password: str) -> bool:
     """Log in through the real login page (axes needs the request); True when it worked."""
     response = client.post("/accounts/login/", {"username": username, "password": password})
     return response.status_code == 302
+
+
+def run_manage(*args: str, timeout: int = 120, **env: str) -> subprocess.CompletedProcess:
+    """``manage.py`` in a new process with these environment variables (settings are read
+    at start-up, so configuration is tested this way)."""
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}  # set by browser tests
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        capture_output=True,
+        text=True,
+        env={**base, **env},
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=timeout,
+        check=False,
+    )

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+from tests.conftest import run_manage
+
 PRINT_DB = (
     "import django, json; django.setup(); from django.conf import settings; "
     "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"
@@ -39,22 +41,8 @@ def test_jit_server_sends_nothing_and_a_bad_value_is_refused():
 
 
 def test_a_visibility_timeout_shorter_than_an_email_retry_is_flagged():
-    env = {**os.environ, "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15"}
-    short = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        capture_output=True,
-        text=True,
-        env={**env, "FMP_CELERY_VISIBILITY_TIMEOUT": "600"},
-        timeout=120,
-        check=False,
-    )
+    broker = "redis://127.0.0.1:6379/15"
+    short = run_manage("check", CELERY_BROKER_URL=broker, FMP_CELERY_VISIBILITY_TIMEOUT="600")
     assert "fmp.W001" in short.stdout + short.stderr
-    default = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    default = run_manage("check", CELERY_BROKER_URL=broker)
     assert default.returncode == 0 and "fmp.W001" not in default.stdout + default.stderr

@@ -1,47 +1,28 @@
 """Web security: deploy checks, headers, CSRF, redirects, lock-out against a scripted attack."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from django.test import Client
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, run_manage
 
 pytestmark = pytest.mark.django_db
 
 
 def test_check_deploy_passes_with_the_production_settings():
-    env = {
-        k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"
-    }  # set by the browser tests
-    env |= {
-        "FMP_PRODUCTION": "true",
-        "FMP_SECRET_KEY": "x" * 30 + "-Production-Secret-Key-0123456789",
-        "FMP_ALLOWED_HOSTS": "fmp.example.com",
-    }
-    out = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
+    out = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        FMP_PRODUCTION="true",
+        FMP_SECRET_KEY="x" * 30 + "-Production-Secret-Key-0123456789",
+        FMP_ALLOWED_HOSTS="fmp.example.com",
     )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    env = {**os.environ, "FMP_PRODUCTION": "true", "FMP_SECRET_KEY": ""}
-    out = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    out = run_manage("check", FMP_PRODUCTION="true", FMP_SECRET_KEY="")
     assert out.returncode != 0 and "FMP_SECRET_KEY" in out.stderr
 
 
@@ -122,15 +103,14 @@ def test_spraying_many_usernames_from_one_address_is_stopped(client, settings, a
 
 
 def test_production_static_files_collect_with_hashed_names(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env |= {"FMP_PRODUCTION": "true", "FMP_SECRET_KEY": "x" * 50, "FMP_STATIC_ROOT": str(tmp_path)}
-    out = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        capture_output=True,
-        text=True,
-        env=env,
+    out = run_manage(
+        "collectstatic",
+        "--noinput",
+        "-v0",
         timeout=300,
-        check=False,
+        FMP_PRODUCTION="true",
+        FMP_SECRET_KEY="x" * 50,
+        FMP_STATIC_ROOT=str(tmp_path),
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert (tmp_path / "staticfiles.json").exists()
