@@ -160,3 +160,15 @@ def test_a_range_that_cannot_be_swept_says_why_in_the_readers_language(account, 
         assert bad.last_result() == "Not swept: the range has more than 4096 addresses"
     with translation.override("fr"):
         assert odd.last_result() == "Non balayée : ce n’est pas une plage d’adresses valide"
+
+
+def test_the_help_desk_reads_the_last_sweep_in_the_admin(client, helpdesk, account):
+    rng = DiscoveryRange.objects.create(
+        account=account, cidr="10.1.20.0/24", last_outcome={"answered": 3, "new": 1, "moved": 0}
+    )
+    client.force_login(helpdesk)
+    listing = client.get("/admin/printers/discoveryrange/").content.decode()
+    assert "3 imprimante(s) ont répondu, 1 nouvelle(s), 0 déplacée(s)" in listing
+    form = client.get(f"/admin/printers/discoveryrange/{rng.pk}/change/")
+    assert form.status_code == 200 and "3 imprimante(s) ont répondu" in form.content.decode()
+    assert 'name="last_outcome"' not in form.content.decode()  # figures written by the sweep only
