@@ -71,9 +71,14 @@ def monthly_volumes(*, devices, end: datetime, months: int = 12):
     """Total pages per month over the last ``months`` months, for the account (sum of devices).
 
     A month's volume is the increase of the device's highest total read in that month over
-    the previous month's."""
+    the previous month's. Only the reads of those months (and the one before) are read."""
+    first = timezone.localtime(end).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    year, month = divmod(first.year * 12 + first.month - 1 - months, 12)
+    since = first.replace(year=year, month=month + 1)  # the month before the first one shown
     rows = (
-        MeterRead.objects.filter(device__in=devices, counter="total", superseded=False, read_at__lte=end)
+        MeterRead.objects.filter(
+            device__in=devices, counter="total", superseded=False, read_at__gte=since, read_at__lte=end
+        )
         .annotate(month=TruncMonth("read_at"))
         .values("device_id", "month")
         .annotate(top=Max("value"))

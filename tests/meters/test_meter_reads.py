@@ -405,3 +405,19 @@ def test_billing_starts_from_the_newest_valid_read_before_the_period(colour, mon
     total = usage["COLOUR1"].counters["total"]
     assert total.start.value == 2500 and total.end.value == 3000 and usage["COLOUR1"].total == 500
     assert usage["MANUAL1"].total == 60 and usage["MANUAL1"].counters["total"].start.value == 100
+
+
+def test_monthly_volumes_are_the_increases_of_each_months_highest_read(colour, mono):
+    from meters.selectors import monthly_volumes
+
+    # Colour: +100 pages a month from January to November 2026; an old read long before.
+    read(colour, "total", 5, at(2023, 1, 10))
+    for month in range(1, 12):
+        read(colour, "total", 1000 + 100 * month, at(2026, month, 10))
+        read(colour, "total", 1000 + 100 * month - 50, at(2026, month, 2))  # not the month's highest
+    # Mono: a read in September and November only (nothing in October).
+    read(mono, "total", 700, at(2026, 9, 15))
+    read(mono, "total", 760, at(2026, 11, 15))
+    months, _per_device, volumes = monthly_volumes(devices=[colour, mono], end=at(2026, 11, 30), months=3)
+    assert [m.month for m in months] == [9, 10, 11]
+    assert volumes == [100, 100, 100 + 60]
