@@ -65,6 +65,14 @@ class PrinterFilterSet(django_filters.FilterSet):
             self.filters["account"].queryset = (
                 Account.objects.for_user(user).select_related("parent__parent").order_by("name")
             )
+            # Sites of several accounts: named with their account, and only the chosen
+            # account's once one is chosen.
+            sites = Site.objects.for_user(user).select_related("account").order_by("account__name", "name")
+            chosen = str(self.data.get("account") or "")
+            if chosen.isdigit():
+                sites = sites.filter(account_id=int(chosen))
+            self.filters["site"].queryset = sites
+            self.form.fields["site"].label_from_instance = lambda site: f"{site.account.name} · {site.name}"
         else:
             del self.filters["account"]  # one account: nothing to choose
 

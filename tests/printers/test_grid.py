@@ -3,6 +3,7 @@ import io
 
 import pytest
 
+from accounts.models import Site
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -202,6 +203,11 @@ def test_several_accounts_show_an_account_column_and_filter(client, user_client,
     assert "Other Industries" in body and "ABC London Pursuit" in body
     only_other = client.get(f"/printers/?account={fleet['foreign'].account_id}")
     assert serials(only_other) == ["FOREIGN1"]
+    # Sites are named with their account, and narrowed to the chosen account.
+    Site.objects.create(account=fleet["foreign"].account, name="Lyon plant")
+    assert "Other Industries · Lyon plant" in client.get("/printers/").content.decode()
+    narrowed = client.get(f"/printers/?account={account.pk}").content.decode()
+    assert "Lyon plant" not in narrowed and "ABC London Pursuit · " in narrowed
     by_account = serials(client.get("/printers/?sort=account"))
     assert by_account[-1] == "FOREIGN1"  # "ABC London Pursuit" < "Other Industries"
     csv_text = b"".join(client.get("/printers/?export=csv").streaming_content).decode("utf-8-sig")
