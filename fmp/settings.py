@@ -104,10 +104,13 @@ FMP_DB_JIT = env_choice("FMP_DB_JIT", "off", ("off", "on", "server"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and FMP_DB_JIT != "server":
     # PostgreSQL's JIT compiles plans it thinks expensive: on the portal's short queries
     # over a large fleet it spent 130 ms compiling for 270 ms of work (bench/grid.py).
-    # FMP_DB_JIT=server sends nothing (a pooler that refuses startup options). Options
+    # FMP_DB_JIT=server sends no option (a pooler that refuses startup options). Options
     # already given in DATABASE_URL (?options=...) are kept.
+    # The server also probes idle connections, so that a worker whose machine vanished
+    # loses its session (and its poll-run lock) within about a minute and a half.
+    keepalives = "-c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
     db_options = DATABASES["default"].setdefault("OPTIONS", {})
-    db_options["options"] = f"{db_options.get('options', '')} -c jit={FMP_DB_JIT}".strip()
+    db_options["options"] = f"{db_options.get('options', '')} -c jit={FMP_DB_JIT} {keepalives}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users, passwords, lock-out -------------------------------------------------------

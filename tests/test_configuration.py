@@ -30,7 +30,9 @@ def test_jit_is_off_and_options_from_the_url_are_kept():
     out = settings_of(DATABASE_URL=url)
     assert out.returncode == 0, out.stderr
     options = json.loads(out.stdout)["options"]
-    assert "statement_timeout=5000" in options and "jit=off" in options
+    assert (
+        "statement_timeout=5000" in options and "jit=off" in options and "tcp_keepalives_idle=60" in options
+    )
 
 
 def test_jit_server_sends_nothing_and_a_bad_value_is_refused():
