@@ -325,23 +325,18 @@ def _demo_meter_reads(devices, counter_samples, rng, now) -> None:
     for sample in counter_samples:
         device_id = sample.device_id
         if managed[device_id]:
-            reads.append(
-                MeterRead(
-                    device_id=device_id,
-                    counter=sample.counter,
-                    value=sample.value,
-                    read_at=sample.observed_at,
-                    source="automatic",
-                )
-            )
+            source = "automatic"
         elif sample.observed_at.day <= 7 and now - sample.observed_at > timedelta(days=late[device_id]):
-            reads.append(
-                MeterRead(
-                    device_id=device_id,
-                    counter=sample.counter,
-                    value=sample.value,
-                    read_at=sample.observed_at,
-                    source="manual",
-                )
+            source = "manual"  # submitted in the first week of the month, some of them late
+        else:
+            continue
+        reads.append(
+            MeterRead(
+                device_id=device_id,
+                counter=sample.counter,
+                value=sample.value,
+                read_at=sample.observed_at,
+                source=source,
             )
+        )
     MeterRead.objects.bulk_create(reads, batch_size=10000)

@@ -3,13 +3,16 @@ a colleague with fewer rights (plain user) and an outsider from another account.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection, transaction
 from django.test import Client
 
 from accounts import roles
@@ -141,3 +144,28 @@ def run_manage(*args: str, timeout: int = 120, **env: str) -> subprocess.Complet
         timeout=timeout,
         check=False,
     )
+
+
+def run_together(*calls, atomic: bool = True) -> list:
+    """Run each call in its own thread and database connection, all released at once (each
+    inside its own transaction when ``atomic``): what two workers or two users doing the
+    same thing at the same moment do. Returns each call's result, or the exception it raised."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            with transaction.atomic() if atomic else contextlib.nullcontext():
+                barrier.wait(timeout=10)
+                outcomes[index] = call()
+        except Exception as exc:  # the caller asserts on it
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes

@@ -32,6 +32,31 @@ def free_tcp_port() -> int:
         return s.getsockname()[1]
 
 
+def sim_device(account, simulator, community, *, site=None, serial="", **fields):
+    """A device of ``account`` answered by the simulator with the recording ``community``."""
+    from tests import factories
+
+    return factories.device(
+        account,
+        site,
+        serial=serial,
+        ip_address=simulator["host"],
+        snmp_port=simulator["port"],
+        snmp_community=community,
+        **fields,
+    )
+
+
+def wait_for(condition, seconds: float = 30, step: float = 0.2) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass; the last answer is returned."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return bool(condition())
+
+
 def run(coro):
     """Run a coroutine on a private loop (the test thread may already run Playwright's)."""
     return run_sync(lambda: coro)
@@ -188,3 +213,16 @@ def celery_worker(settings):
             app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"
         ):
             yield
+
+
+@pytest.fixture
+def hostile(account, site, simulator):
+    """The simulator's hostile printer (markup, scripts, control characters, invalid UTF-8
+    in its texts), polled once into the database."""
+    from printers.polling import fleet_poll_run
+
+    device = sim_device(account, simulator, "sim-hostile", site=site)
+    run = fleet_poll_run()
+    assert run.failures == 0
+    device.refresh_from_db()
+    return device

@@ -78,20 +78,8 @@ def test_filter_open_tabs_and_refresh_status(page, plain_user, fleet, screenshot
     assert Device.objects.filter(refresh_requested_at__isnull=False).count() == 2
 
 
-def test_hostile_device_text_never_executes_in_the_browser(
-    page, plain_user, account, site, simulator, screenshot
-):
-    from printers.polling import fleet_poll_run
-
-    device = factories.device(
-        account,
-        site,
-        serial="",
-        ip_address="127.0.0.1",
-        snmp_port=simulator["port"],
-        snmp_community="sim-hostile",
-    )
-    fleet_poll_run()
+def test_hostile_device_text_never_executes_in_the_browser(page, plain_user, hostile, screenshot):
+    device = hostile
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     login(page, plain_user)

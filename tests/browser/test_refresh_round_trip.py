@@ -6,6 +6,7 @@ import pytest
 
 from tests import factories
 from tests.browser.test_printers import login
+from tests.fixtures_snmp import sim_device
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -13,16 +14,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_refresh_shows_pending_then_the_new_levels(
     page, plain_user, account, site, simulator, celery_worker, screenshot
 ):
-    device = factories.device(
+    device = sim_device(
         account,
-        site,
+        simulator,
+        "sim-xerox-colour",
+        site=site,
         serial="813000305",
         state="ok",
         levels={"black": 5},
         total=1,
-        ip_address="127.0.0.1",
-        snmp_port=simulator["port"],
-        snmp_community="sim-xerox-colour",
         model=factories.device_model("ColorQube 9203"),
     )
     login(page, plain_user)

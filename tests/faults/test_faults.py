@@ -17,18 +17,12 @@ from django.test import Client
 from printers.models import Device, SupplyLevelSample
 from printers.polling import fleet_poll_run
 from tests import factories
-from tests.fixtures_snmp import celery_broker, celery_reconnect
+from tests.fixtures_snmp import celery_broker, celery_reconnect, sim_device, wait_for
 
 
 @pytest.mark.django_db
 def test_half_a_table_then_silence_is_not_stored_as_zeros(account, simulator, settings):
-    device = factories.device(
-        account,
-        serial="HALF",
-        ip_address="127.0.0.1",
-        snmp_port=simulator["port"],
-        snmp_community="sim-xerox-colour",
-    )
+    device = sim_device(account, simulator, "sim-xerox-colour", serial="HALF")
     fleet_poll_run()
     device.refresh_from_db()
     levels = {s.index: s.level for s in device.supplies.all()}
@@ -126,15 +120,6 @@ def stop_process_group(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
         os.killpg(process.pid, sig)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(30)
-
-
-def wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 @pytest.mark.django_db(transaction=True)

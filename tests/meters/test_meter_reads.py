@@ -1,11 +1,9 @@
 """Meter reads: submission rules, concurrency, counter resets, read status, billing, reminders."""
 
-import threading
 from datetime import date, datetime, timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from meters.models import MeterAnomaly, MeterRead, MeterReminder
@@ -20,6 +18,7 @@ from meters.services import (
 )
 from printers.models import Device
 from tests import factories
+from tests.conftest import run_together
 
 pytestmark = pytest.mark.django_db
 TZ = timezone.get_current_timezone()
@@ -129,25 +128,17 @@ def test_a_manual_read_is_judged_against_a_newer_automatic_read(mono):
 def test_two_submissions_at_once_cannot_both_pass_against_the_same_old_value(account, site):
     device = factories.device(account, site, serial="RACE", managed_by_snmp=False)
     read(device, "total", 1000, timezone.now() - timedelta(days=20))
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def submit(value):
-        try:
-            barrier.wait(timeout=10)
-            meter_read_submit(device=device, values={"total": value}, by=None)
-            outcomes.append(("ok", value))
-        except MeterReadRefused as exc:
-            outcomes.append(("refused", value, exc.errors))
-        finally:
-            connection.close()
-
     # Both are above the old 1,000; the second to lock must be judged against the first.
-    threads = [threading.Thread(target=submit, args=(v,)) for v in (1500, 1200)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    raw = run_together(
+        lambda: meter_read_submit(device=device, values={"total": 1500}, by=None),
+        lambda: meter_read_submit(device=device, values={"total": 1200}, by=None),
+        atomic=False,
+    )
+    outcomes = [
+        ("refused", value, result.errors) if isinstance(result, MeterReadRefused) else ("ok", value)
+        for value, result in zip((1500, 1200), raw, strict=True)
+    ]
+    assert not [r for r in raw if isinstance(r, Exception) and not isinstance(r, MeterReadRefused)], raw
     values = sorted(MeterRead.objects.filter(device=device).values_list("value", flat=True))
     assert len(outcomes) == 2
     if ("ok", 1500) in outcomes and ("ok", 1200) in outcomes:

@@ -2,27 +2,10 @@
 
 import pytest
 
-from printers.polling import fleet_poll_run
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 TABS = ["status", "supplies", "info", "counters", "features", "diagnostics", "incidents"]
-
-
-@pytest.fixture
-def hostile(account, site, simulator):
-    device = factories.device(
-        account,
-        site,
-        serial="",
-        ip_address="127.0.0.1",
-        snmp_port=simulator["port"],
-        snmp_community="sim-hostile",
-    )
-    run = fleet_poll_run()
-    assert run.failures == 0
-    device.refresh_from_db()
-    return device
 
 
 def assert_escaped(body: str):

@@ -1,29 +1,16 @@
 """A real Celery worker with the Redis broker polls simulated devices (no eager mode here)."""
 
-import time
-
 import pytest
 
 from printers.models import Device, PollRun
 from printers.tasks import device_status_refresh, fleet_poll
-from tests import factories
-
-
-def wait_for(predicate, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
+from tests.fixtures_snmp import sim_device, wait_for
 
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_polls_the_fleet_through_redis(account, simulator, celery_worker):
     devices = [
-        factories.device(
-            account, serial=f"W{i}", ip_address="127.0.0.1", snmp_port=simulator["port"], snmp_community=c
-        )
+        sim_device(account, simulator, c, serial=f"W{i}")
         for i, c in enumerate(["sim-xerox-colour", "sim-hp-mono", "sim-encodings"])
     ]
     fleet_poll.delay()
@@ -41,13 +28,7 @@ def test_worker_polls_the_fleet_through_redis(account, simulator, celery_worker)
 def test_get_printer_status_round_trip_through_the_worker(
     account, simulator, celery_worker, client, plain_user
 ):
-    device = factories.device(
-        account,
-        serial="RT1",
-        ip_address="127.0.0.1",
-        snmp_port=simulator["port"],
-        snmp_community="sim-paper-out",
-    )
+    device = sim_device(account, simulator, "sim-paper-out", serial="RT1")
     client.force_login(plain_user)
     response = client.post("/printers/actions/", {"action": "refresh", "devices": [device.pk]}, follow=True)
     assert "état demandé" in response.content.decode()
@@ -60,13 +41,7 @@ def test_get_printer_status_round_trip_through_the_worker(
 
 @pytest.mark.django_db(transaction=True)
 def test_refresh_task_is_idempotent_when_delivered_twice(account, simulator, celery_worker):
-    device = factories.device(
-        account,
-        serial="RT2",
-        ip_address="127.0.0.1",
-        snmp_port=simulator["port"],
-        snmp_community="sim-hp-mono",
-    )
+    device = sim_device(account, simulator, "sim-hp-mono", serial="RT2")
     device_status_refresh.delay([device.pk])
     device_status_refresh.delay([device.pk])
     assert wait_for(lambda: PollRun.objects.filter(kind="refresh", finished_at__isnull=False).count() == 2)

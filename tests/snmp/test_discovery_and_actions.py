@@ -9,7 +9,7 @@ from printers.discovery import discovery_run
 from printers.models import Device, DeviceEvent, DiscoveryRange
 from printers.simfleet import SPECIAL_DEVICES, SimDevice, recording
 from tests import factories
-from tests.fixtures_snmp import free_tcp_port, free_udp_port, start_simulator
+from tests.fixtures_snmp import free_tcp_port, free_udp_port, sim_device, start_simulator
 
 pytestmark = pytest.mark.django_db
 
@@ -73,15 +73,7 @@ def test_discovery_range_refuses_bad_or_huge_networks(account):
 
 @pytest.fixture
 def sim_printer(account, site, simulator):
-    return factories.device(
-        account,
-        site,
-        serial="3634093981",
-        ip_address="127.0.0.1",
-        snmp_port=simulator["port"],
-        snmp_community="sim-paper-out",
-        state="warning",
-    )
+    return sim_device(account, simulator, "sim-paper-out", site=site, serial="3634093981", state="warning")
 
 
 def test_reset_is_sent_over_snmp(manager_client, sim_printer):

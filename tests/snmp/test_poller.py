@@ -10,20 +10,9 @@ from django.utils import timezone
 from printers.models import CounterSample, Device, DeviceCondition, PollRun, StatusObservation
 from printers.polling import fleet_poll_run
 from tests import factories
-from tests.fixtures_snmp import free_udp_port
+from tests.fixtures_snmp import free_udp_port, sim_device
 
 pytestmark = pytest.mark.django_db
-
-
-def sim_device(account, simulator, community, **kwargs):
-    return factories.device(
-        account,
-        serial="",
-        ip_address=simulator["host"],
-        snmp_port=simulator["port"],
-        snmp_community=community,
-        **kwargs,
-    )
 
 
 def test_fleet_poll_stores_levels_counters_and_identity(account, simulator):

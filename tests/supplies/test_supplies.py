@@ -1,12 +1,10 @@
 """Supply orders: catalogue, cart, checkout, hold, processing, forecasts and proactive orders."""
 
 import re
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from printers.models import Supply, SupplyLevelSample
@@ -14,7 +12,7 @@ from supplies import services
 from supplies.forecast import days_left
 from supplies.models import CartLine, ConsumableItem, Order
 from tests import factories
-from tests.conftest import PASSWORD, can_log_in
+from tests.conftest import PASSWORD, can_log_in, run_together
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now()
@@ -258,26 +256,10 @@ def test_two_workers_at_once_place_one_automatic_order(account, site):
     )
     item.compatible_models.add(model)
     supply = Supply.objects.get(device=device)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def worker():
-        try:
-            from django.db import transaction
-
-            with transaction.atomic():
-                barrier.wait(timeout=10)
-                results.append(services._automatic_order(supply, None))
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    outcomes = run_together(
+        lambda: services._automatic_order(supply, None), lambda: services._automatic_order(supply, None)
+    )
+    errors = [o for o in outcomes if isinstance(o, Exception)]
     assert not errors, errors
     assert Order.objects.filter(device=device, origin="automatic").count() == 1
 

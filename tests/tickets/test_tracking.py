@@ -1,15 +1,13 @@
 """The service requests list, a ticket's page, help-desk processing in the admin."""
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
 from printers.models import DeviceCondition
 from tests import factories
+from tests.conftest import run_together
 from tickets import services
 from tickets.models import Ticket, TicketEvent
 
@@ -162,28 +160,13 @@ def test_autoclose_can_be_turned_off(printer, settings):
 def test_two_workers_raising_the_same_condition_at_once_make_one_ticket(account, site):
     device = factories.device(account, site, serial="RACE1")
     c = condition(device)
-    barrier = threading.Barrier(2)
-    errors, results = [], []
-
-    def worker():
-        try:
-            from django.db import transaction
-
-            with transaction.atomic():
-                # Both transactions start together; each passes the "already open?" check
-                # before the other commits, so only the database constraint can stop the second.
-                barrier.wait(timeout=10)
-                results.append(services.ticket_open_for_condition(c))
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    # Both transactions start together; each passes the "already open?" check before the
+    # other commits, so only the database constraint can stop the second.
+    outcomes = run_together(
+        lambda: services.ticket_open_for_condition(c), lambda: services.ticket_open_for_condition(c)
+    )
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    results = [o for o in outcomes if not isinstance(o, Exception)]
     assert not errors, errors
     assert Ticket.objects.filter(device=device, condition_code="jammed").count() == 1
     assert sorted(r is None for r in results) == [False, True]
