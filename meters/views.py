@@ -147,7 +147,9 @@ class MeterReportView(TenantScopedMixin, View):
         start, end = month_bounds(last_month)
         label = last_month.strftime("%Y-%m")
         data = request.GET.copy()
-        if not any(data.get(key) for key in ("month", "start", "end")):
+        if data.get("start") or data.get("end"):
+            data["month"] = ""  # a custom period wins over the month shown beside it
+        elif not data.get("month"):
             data["month"] = label  # no choice yet (or only a page number): last month, shown
         form = PeriodForm(data)
         if form.is_bound and form.is_valid():

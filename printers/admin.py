@@ -86,7 +86,7 @@ class DeviceAdmin(admin.ModelAdmin):
         ("model__manufacturer", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["serial_number", "asset_number", "system_name", "dns_name", "ip_address", "model__name"]
-    list_select_related = ["model", "account__parent", "site"]
+    list_select_related = ["model", "account__parent__parent", "site"]
     autocomplete_fields = ["account", "site", "model"]
     actions = ["acknowledge_discovery"]
     inlines = [DeviceStateInline, SupplyInline, PollAttemptInline]
@@ -178,6 +178,7 @@ class DiscoveryRangeAdmin(admin.ModelAdmin):
     search_fields = ["cidr", "account__name"]
     autocomplete_fields = ["account", "site"]
     readonly_fields = ["last_run_at", "last_result"]
+    list_select_related = ["account__parent__parent", "site"]
     actions = ["sweep_now"]
 
     @admin.action(description=_("Sweep now"))

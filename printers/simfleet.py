@@ -16,23 +16,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ERROR_BIT_NAMES = (
-    "lowPaper",
-    "noPaper",
-    "lowToner",
-    "noToner",
-    "doorOpen",
-    "jammed",
-    "offline",
-    "serviceRequested",
-    "inputTrayMissing",
-    "outputTrayMissing",
-    "markerSupplyMissing",
-    "outputNearFull",
-    "outputFull",
-    "inputTrayEmpty",
-    "overduePreventMaint",
-)
+from printers.snmp.normalise import ERROR_BITS
+
 ENTERPRISE = {
     "Xerox": 253,
     "HP": 11,
@@ -99,7 +84,7 @@ def _text(value: str | bytes) -> tuple[str, str]:
 def _error_octets(errors: tuple[str, ...]) -> str:
     bits = 0
     for name in errors:
-        bits |= 1 << (15 - ERROR_BIT_NAMES.index(name))
+        bits |= 1 << (15 - ERROR_BITS.index(name))
     return (bits.to_bytes(2, "big") if bits & 0xFF else bits.to_bytes(2, "big")[:1]).hex()
 
 
@@ -245,7 +230,7 @@ SPECIAL_DEVICES: list[SimDevice] = [
         "Basement",
         device_status=5,
         printer_status=1,
-        errors=ERROR_BIT_NAMES,
+        errors=ERROR_BITS,
         supplies=_colour_toners(30),
         total=900000,
     ),
@@ -334,7 +319,7 @@ def recording_for_device(device) -> str:
         for s in device.supplies.all()
     ]
     overall = state.overall if state else "ok"
-    errors = tuple(c for c in (state.conditions if state else []) if c in ERROR_BIT_NAMES)
+    errors = tuple(c for c in (state.conditions if state else []) if c in ERROR_BITS)
     total = (state.total_pages if state and state.total_pages else 10000) + 150
     model = device.model
     return recording(

@@ -91,9 +91,7 @@ class PrinterListView(TenantScopedMixin, SingleTableMixin, FilterView):
         context["pending_ids"] = (
             [row.record.pk for row in page.object_list if row.record.refresh_pending] if page else []
         )
-        context["filters_active"] = any(
-            self.request.GET.get(k) for k in ("q", "contract", "new", "state", "incident", "account", "site")
-        )
+        context["filters_active"] = any(self.request.GET.get(name) for name in self.filterset.filters)
         return context
 
     def export_csv(self, queryset):
@@ -416,9 +414,7 @@ class PrinterLocationView(LoginRequiredMixin, View):
             ok, text = services.device_location_update(
                 device=device, location=form.cleaned_data["location"], by=request.user
             )
-            (messages.success if ok else messages.warning)(
-                request, f"{device.serial_number or device}: {text}"
-            )
+            (messages.success if ok else messages.warning)(request, PrinterActionView._result(device, text))
         return redirect(safe_next(request, reverse("printers:printer_list")))
 
     def render(self, request, form, devices):

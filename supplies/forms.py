@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from supplies.choices import OrderOrigin, OrderStatus
 from supplies.models import Order
+from supplies.services import MAX_QUANTITY
 
 
 class AddToCartForm(forms.Form):
@@ -13,11 +14,11 @@ class AddToCartForm(forms.Form):
     quantity = forms.IntegerField(
         label=_("Quantity"),
         min_value=1,
-        max_value=20,
+        max_value=MAX_QUANTITY,
         initial=1,
         error_messages={
             "min_value": _("Order at least one."),
-            "max_value": _("At most 20 of an item per order: contact the help desk for more."),
+            "max_value": _("At most %(limit_value)s of an item per order: contact the help desk for more."),
             "invalid": _("Enter a whole number."),
         },
     )

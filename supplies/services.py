@@ -37,6 +37,13 @@ def orderable_items(device: Device):
     return qs
 
 
+MAX_QUANTITY = 20  # of one item for one device in one order; more goes through the help desk
+
+
+class QuantityTooHigh(Exception):
+    """The cart would hold more than MAX_QUANTITY of an item for a device."""
+
+
 def cart_add(*, user, device: Device, item: ConsumableItem, quantity: int) -> CartLine:
     if device.supplies_on_hold:
         raise SuppliesOnHold(device.supplies_hold_reason)
@@ -44,18 +51,26 @@ def cart_add(*, user, device: Device, item: ConsumableItem, quantity: int) -> Ca
         user=user, device=device, item=item, defaults={"quantity": quantity}
     )
     if not created:
-        line.quantity = min(99, line.quantity + quantity)
+        if line.quantity + quantity > MAX_QUANTITY:
+            raise QuantityTooHigh(line.quantity)
+        line.quantity += quantity
         line.save(update_fields=["quantity"])
     return line
 
 
-def cart_update(*, user, line_id: int, quantity: int) -> None:
-    line = CartLine.objects.get(user=user, pk=line_id)
-    if quantity <= 0:
-        line.delete()
-    else:
-        line.quantity = min(99, quantity)
-        line.save(update_fields=["quantity"])
+def cart_update(*, user, quantities: dict[int, int]) -> None:
+    """Set the quantities of the user's cart lines at once (0 removes a line)."""
+    if any(not 0 <= quantity <= MAX_QUANTITY for quantity in quantities.values()):
+        raise QuantityTooHigh(max(quantities.values()))
+    with transaction.atomic():
+        lines = CartLine.objects.filter(user=user, pk__in=list(quantities))
+        for line in lines:
+            quantity = quantities[line.pk]
+            if quantity == 0:
+                line.delete()
+            elif quantity != line.quantity:
+                line.quantity = quantity
+                line.save(update_fields=["quantity"])
 
 
 def order_number_new() -> str:

@@ -95,10 +95,15 @@ class OrderDeviceView(TenantScopedMixin, View):
         return {
             "device": device,
             "items": services.orderable_items(device),
-            "open_orders": orders_rows(Order.objects.filter(device=device, status__in=OPEN_ORDER_STATUSES)),
+            "open_orders": orders_rows(
+                Order.objects.for_user(self.request.user).filter(
+                    device=device, status__in=OPEN_ORDER_STATUSES
+                )
+            ),
             "supplies": supplies,
             "form": form or AddToCartForm(),
             "cart_count": CartLine.objects.filter(user=self.request.user).count(),
+            "max_quantity": services.MAX_QUANTITY,
         }
 
     def get(self, request, pk):
@@ -123,6 +128,13 @@ class OrderDeviceView(TenantScopedMixin, View):
                 request, _("Supplies are on hold for this device: %(reason)s") % {"reason": held or "-"}
             )
             return redirect("supplies:order_device", pk=device.pk)
+        except services.QuantityTooHigh as held:
+            messages.error(
+                request,
+                _("The cart already holds %(count)s of this item: at most %(max)s per order.")
+                % {"count": held.args[0], "max": services.MAX_QUANTITY},
+            )
+            return redirect("supplies:order_device", pk=device.pk)
         messages.success(request, _("%(item)s added to the cart.") % {"item": item.description})
         return redirect("supplies:order_device", pk=device.pk)
 
@@ -141,9 +153,13 @@ class CartView(TenantScopedMixin, View):
         )
 
     def get(self, request):
-        return render(request, "supplies/cart.html", {"lines": self.lines()})
+        return render(
+            request, "supplies/cart.html", {"lines": self.lines(), "max_quantity": services.MAX_QUANTITY}
+        )
 
     def post(self, request):
+        # Every line is checked before any is changed: one bad quantity changes nothing.
+        quantities = {}
         for line in self.lines():
             raw = request.POST.get(f"qty-{line.pk}")
             if raw is None:
@@ -151,14 +167,17 @@ class CartView(TenantScopedMixin, View):
             if request.POST.get(f"remove-{line.pk}"):
                 raw = "0"
             try:
-                quantity = int(raw)
+                quantities[line.pk] = int(raw)
             except ValueError:
                 messages.error(request, _("Enter whole numbers for the quantities."))
                 return redirect("supplies:cart")
-            if not 0 <= quantity <= 20:
-                messages.error(request, _("Quantities go from 0 (remove) to 20."))
-                return redirect("supplies:cart")
-            services.cart_update(user=request.user, line_id=line.pk, quantity=quantity)
+        try:
+            services.cart_update(user=request.user, quantities=quantities)
+        except services.QuantityTooHigh:
+            messages.error(
+                request, _("Quantities go from 0 (remove) to %(max)s.") % {"max": services.MAX_QUANTITY}
+            )
+            return redirect("supplies:cart")
         messages.success(request, _("The cart has been updated."))
         return redirect("supplies:cart")
 

@@ -190,8 +190,8 @@ class TicketEvent(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL
     )
     text = models.TextField(_("text"), blank=True)
-    old_state = models.CharField(max_length=20, blank=True)
-    new_state = models.CharField(max_length=20, blank=True)
+    old_state = models.CharField(max_length=20, blank=True, choices=TicketState.choices)
+    new_state = models.CharField(max_length=20, blank=True, choices=TicketState.choices)
 
     class Meta:
         verbose_name = _("ticket history entry")

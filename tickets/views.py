@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -66,7 +67,7 @@ class TicketDetailView(TenantScopedMixin, DetailView):
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
         if not request.user.has_perm(REQUEST_PERMISSION):
-            return render(request, "403.html", status=403)
+            raise PermissionDenied
         form = CommentForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(comment_form=form))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from django.utils.translation import gettext as _
+
 from printers.snmp import oids
 from printers.snmp.client import SnmpClient
 from printers.snmp.normalise import as_text
@@ -55,14 +57,17 @@ async def send_raw(host: str, payload: bytes, *, port: int = RAW_PORT, timeout: 
     try:
         _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except (OSError, TimeoutError) as exc:
-        raise SnmpError(f"the printer does not accept jobs on port {port}: {exc}") from exc
+        raise SnmpError(
+            _("the printer does not accept print jobs on port %(port)s (%(error)s)")
+            % {"port": port, "error": exc}
+        ) from exc
     try:
         writer.write(payload)
         await asyncio.wait_for(writer.drain(), timeout)
         writer.write_eof()
         await asyncio.wait_for(writer.drain(), timeout)
     except (OSError, TimeoutError) as exc:
-        raise SnmpError(f"the job could not be sent: {exc}") from exc
+        raise SnmpError(_("the print job could not be sent (%(error)s)") % {"error": exc}) from exc
     finally:
         writer.close()
         with contextlib.suppress(OSError, TimeoutError):

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
-from printers.choices import ERROR_CONDITIONS
+from printers.choices import ERROR_CONDITIONS, PrinterCondition
 from printers.observation import DeviceObservation, SupplyReading, supply_percent
 from printers.snmp import oids
 from printers.snmp.types import Oid, Special, Value
@@ -22,23 +22,7 @@ MAX_TEXT = 255
 MAX_COUNTER = 2**63 - 1
 
 # hrPrinterDetectedErrorState bit names, bit 0 = most significant bit of the first octet.
-ERROR_BITS = (
-    "lowPaper",
-    "noPaper",
-    "lowToner",
-    "noToner",
-    "doorOpen",
-    "jammed",
-    "offline",
-    "serviceRequested",
-    "inputTrayMissing",
-    "outputTrayMissing",
-    "markerSupplyMissing",
-    "outputNearFull",
-    "outputFull",
-    "inputTrayEmpty",
-    "overduePreventMaint",
-)
+ERROR_BITS = tuple(PrinterCondition.values)
 
 # prtMarkerSuppliesTypeTC → FMP supply type
 SUPPLY_TYPES = {

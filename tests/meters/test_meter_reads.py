@@ -214,6 +214,10 @@ def test_report_page_and_csv(user_client, colour):
     last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     assert f'name="month" value="{last_month}"' in user_client.get("/meters/report/").content.decode()
     assert f'name="month" value="{last_month}"' in user_client.get("/meters/report/?page=2").content.decode()
+    # From/To typed beside the month shown: the custom period is what is reported.
+    custom = user_client.get(f"/meters/report/?month={last_month}&start=2026-10-01&end=2026-10-31")
+    assert custom.context["start"].date().isoformat() == "2026-10-01"
+    assert 'data-testid="total-pages">300' in custom.content.decode()
 
 
 def test_corrections_keep_the_original(colour, helpdesk):
@@ -337,6 +341,7 @@ def test_the_list_is_paged_filtered_and_searched_in_the_database(
         user_client.get("/meters/?status=due&q=FLEET012").content.decode().count('data-testid="meter-row"')
         == 0
     )
+    assert "Aucun périphérique ne correspond" in user_client.get("/meters/?q=no-such-device").content.decode()
     # Nonsense in the query string is ignored, not an error.
     for bad in ("?status=bogus", "?page=999", "?sort=nope", "?q=" + "x" * 500):
         assert user_client.get("/meters/" + bad).status_code == 200

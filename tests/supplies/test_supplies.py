@@ -418,3 +418,32 @@ def test_supply_report_sorts_by_days_left_across_pages(user_client, account, sit
     assert cells[: len(expected)] == with_forecast  # forecasts first, the 11 idle ones after
     days = [expected[serial] for serial in with_forecast]
     assert days == sorted(days)
+
+
+def test_the_cart_never_holds_more_than_the_limit_and_a_bad_line_changes_nothing(
+    manager_client, printer, items, account, site, model
+):
+    add(manager_client, printer, items["black"], 15)
+    again = add(manager_client, printer, items["black"], 15)
+    assert "Le panier contient déjà 15 de cet article" in again.content.decode()
+    line = CartLine.objects.get(device=printer, item=items["black"])
+    assert line.quantity == 15
+    second = factories.device(account, site, serial="SECOND", model=model)
+    add(manager_client, second, items["generic"], 2)
+    other = CartLine.objects.get(device=second)
+    response = manager_client.post(
+        "/supplies/cart/", {f"qty-{line.pk}": "4", f"qty-{other.pk}": "30"}, follow=True
+    )
+    assert "de 0 (retirer) à 20" in response.content.decode()
+    assert CartLine.objects.get(pk=line.pk).quantity == 15 and CartLine.objects.get(pk=other.pk).quantity == 2
+
+
+def test_open_orders_on_the_order_page_are_the_accounts_own(
+    manager_client, manager, printer, items, other_account
+):
+    # The device was another customer's before: their open order is not shown to this one.
+    Order.objects.create(
+        number="SO99999999", account=other_account, device=printer, origin="portal", status="submitted"
+    )
+    body = manager_client.get(f"/supplies/order/{printer.pk}/").content.decode()
+    assert "SO99999999" not in body

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
@@ -107,6 +108,11 @@ def test_helpdesk_changes_state_in_the_admin_and_the_requester_is_told(
     assert TicketEvent.objects.get(ticket=ticket, text="Internal: waiting for parts").public is False
     assert len(mail.outbox) == 1 and ticket.number in mail.outbox[0].subject
     assert "En cours de traitement" in mail.outbox[0].subject
+    # The requester reads the new state in their language in the ticket's history.
+    user_client = Client()
+    user_client.force_login(plain_user)
+    history = user_client.get(f"/tickets/{ticket.number}/").content.decode()
+    assert "Nouvel état : En cours de traitement" in history and "in_progress" not in history
 
 
 def condition(device, code="jammed"):
