@@ -38,7 +38,7 @@ class UserLanguageMiddleware:
 class ForcePasswordChangeMiddleware:
     """After a login with a temporary password, only the password change page opens."""
 
-    ALLOWED_PREFIXES = ("/static/", "/i18n/", "/healthz")
+    ALLOWED_PREFIXES = ("/i18n/", "/healthz")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -47,6 +47,8 @@ class ForcePasswordChangeMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.must_change_password:
             allowed = {reverse("accounts:password_change"), reverse("accounts:logout")}
-            if request.path not in allowed and not request.path.startswith(self.ALLOWED_PREFIXES):
+            if request.path not in allowed and not request.path.startswith(
+                (settings.STATIC_URL, *self.ALLOWED_PREFIXES)
+            ):
                 return redirect("accounts:password_change")
         return self.get_response(request)

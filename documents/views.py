@@ -31,7 +31,13 @@ class DocumentListView(LoginRequiredMixin, ForgivingPaginationMixin, ListView):
         return qs
 
     def get_context_data(self, **kwargs):
-        categories = sorted({c for c in self.base().values_list("category", flat=True) if c})
+        categories = list(
+            self.base()
+            .exclude(category="")
+            .order_by("category")
+            .values_list("category", flat=True)
+            .distinct()
+        )
         return super().get_context_data(
             categories=categories,
             q=self.request.GET.get("q", ""),

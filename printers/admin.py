@@ -28,11 +28,17 @@ class DeviceModelAdmin(admin.ModelAdmin):
     autocomplete_fields = ["manufacturer"]
 
 
+# The grid's copies of the supply levels: the supplies inline shows the levels themselves.
+STATE_GRID_COPIES = ["level_black", "level_cyan", "level_magenta", "level_yellow", "colours_present"]
+
+
 class DeviceStateInline(admin.StackedInline):
     model = DeviceState
     can_delete = False
-    readonly_fields = [f.name for f in DeviceState._meta.fields if f.name != "device"]
-    exclude = ["level_black", "level_cyan", "level_magenta", "level_yellow", "colours_present"]
+    exclude = STATE_GRID_COPIES
+    readonly_fields = [
+        f.name for f in DeviceState._meta.fields if f.name not in ["device", *STATE_GRID_COPIES]
+    ]
 
 
 class SupplyInline(admin.TabularInline):

@@ -8,7 +8,6 @@ that account) keeps its record, and an address change is recorded.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 
 from django.conf import settings
@@ -16,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from fmp.aio import LoopThread
-from printers.models import Device, DeviceEvent, DeviceModel, DiscoveryRange, Manufacturer, PollRun
+from printers.models import Device, DeviceModel, DiscoveryRange, Manufacturer, PollRun
+from printers.services import device_event_record
 from printers.snmp.client import SnmpClient
 from printers.snmp.normalise import Normalised
 from printers.snmp.probe import probe
@@ -25,19 +25,9 @@ from printers.snmp.types import SnmpTarget
 logger = logging.getLogger(__name__)
 
 
-def _range_problem(cidr: str) -> str | None:
-    """Why a range cannot be swept ("invalid", "too_large"), or None."""
-    try:
-        network = ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        return "invalid"
-    return "too_large" if network.num_addresses > DiscoveryRange.MAX_HOSTS else None
-
-
-def _hosts(cidr: str) -> list[str]:
-    network = ipaddress.ip_network(cidr, strict=False)
-    hosts = list(network.hosts()) or [network.network_address]
-    return [str(h) for h in hosts]
+def _hosts(rng: DiscoveryRange) -> list[str]:
+    network = rng.network()
+    return [str(h) for h in (list(network.hosts()) or [network.network_address])]
 
 
 async def _sweep(client: SnmpClient, rng: DiscoveryRange) -> list[tuple[str, Normalised]]:
@@ -58,14 +48,14 @@ async def _sweep(client: SnmpClient, rng: DiscoveryRange) -> list[tuple[str, Nor
             return host, result.normalised
         return None
 
-    found = await asyncio.gather(*(one(h) for h in _hosts(rng.cidr)))
+    found = await asyncio.gather(*(one(h) for h in _hosts(rng)))
     return [f for f in found if f]
 
 
 def _sweep_ranges(runner, client, ranges) -> tuple[int, int]:
     created = updated = 0
     for rng in ranges:
-        problem = _range_problem(rng.cidr)
+        problem = rng.problem()
         if problem:
             rng.last_outcome = {"error": problem}
             rng.last_run_at = timezone.now()
@@ -121,9 +111,7 @@ def discovered_device_record(*, rng: DiscoveryRange, host: str, info: Normalised
             existing.ip_address = host
             existing.snmp_port = rng.snmp_port
             existing.save(update_fields=["ip_address", "snmp_port"])
-            DeviceEvent.objects.create(
-                device=existing, key="printers.device.address_changed", data={"old": old, "new": host}
-            )
+            device_event_record(device=existing, key="printers.device.address_changed", old=old, new=host)
             return "moved"
         return "known"
     model = None
@@ -151,5 +139,5 @@ def discovered_device_record(*, rng: DiscoveryRange, host: str, info: Normalised
         newly_discovered=True,
         under_contract=False,
     )
-    DeviceEvent.objects.create(device=device, key="printers.device.discovered", data={"address": host})
+    device_event_record(device=device, key="printers.device.discovered", address=host)
     return "created"

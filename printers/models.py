@@ -438,23 +438,34 @@ class DiscoveryRange(models.Model):
     def __str__(self) -> str:
         return f"{self.cidr} ({self.account})"
 
-    def clean(self):
+    def network(self):
+        """The range as an address network; ValueError when it is not one."""
         import ipaddress
 
+        return ipaddress.ip_network(self.cidr.strip(), strict=False)
+
+    def problem(self) -> str | None:
+        """Why the range cannot be swept ("invalid", "too_large"), or None."""
+        try:
+            network = self.network()
+        except ValueError:
+            return "invalid"
+        return "too_large" if network.num_addresses > self.MAX_HOSTS else None
+
+    def clean(self):
         from django.core.exceptions import ValidationError
 
-        try:
-            network = ipaddress.ip_network(self.cidr.strip(), strict=False)
-        except ValueError as exc:
-            raise ValidationError({"cidr": _("Enter a network such as 10.1.20.0/24.")}) from exc
-        if network.num_addresses > self.MAX_HOSTS:
+        problem = self.problem()
+        if problem == "invalid":
+            raise ValidationError({"cidr": _("Enter a network such as 10.1.20.0/24.")})
+        if problem == "too_large":
             raise ValidationError(
                 {
                     "cidr": _("At most %(max)d addresses per range: split larger networks.")
                     % {"max": self.MAX_HOSTS}
                 }
             )
-        self.cidr = str(network)
+        self.cidr = str(self.network())
 
     def last_result(self) -> str:
         outcome = self.last_outcome or {}

@@ -74,10 +74,6 @@ GRID_FIELDS = (
 )
 
 
-def device_grid_queryset(user) -> QuerySet[Device]:
-    return device_grid_annotate(Device.objects.for_user(user))
-
-
 def fleet_summary(user) -> dict:
     """Counts by printer state for the home pane."""
     qs = Device.objects.for_user(user)

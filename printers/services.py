@@ -33,10 +33,6 @@ TONER_COLOURS = ("black", "cyan", "magenta", "yellow")
 MARKING_TYPES = {"toner", "ink"}
 
 
-def _sample_interval() -> timedelta:
-    return timedelta(hours=settings.FMP_HISTORY_SAMPLE_HOURS)
-
-
 def _clip(text: str | None, length: int) -> str:
     return (text or "")[:length]
 
@@ -374,16 +370,28 @@ def device_status_refresh_request(*, devices: list[Device], by) -> bool:
     return queued["ok"]
 
 
-def _run(coro_factory):
-    """Run one SNMP/TCP command to completion from synchronous code."""
+def _run_each(devices: list[Device], command) -> dict[int, object]:
+    """Run ``command(client, device)`` for every device at once, on one SNMP client and loop
+    (a command to 50 unreachable printers waits one timeout, not 50). Each device gets the
+    command's answer, or the SnmpError it raised; any other error is raised."""
+    import asyncio
+
     from fmp.aio import run_sync
     from printers.snmp.client import SnmpClient
+    from printers.snmp.types import SnmpError
+
+    if not devices:
+        return {}
 
     async def main():
         async with SnmpClient() as client:
-            return await coro_factory(client)
+            return await asyncio.gather(*(command(client, d) for d in devices), return_exceptions=True)
 
-    return run_sync(main)
+    answers = run_sync(main)
+    for answer in answers:
+        if isinstance(answer, BaseException) and not isinstance(answer, SnmpError):
+            raise answer
+    return {d.pk: answer for d, answer in zip(devices, answers, strict=True)}
 
 
 def _reachable_target(device: Device):
@@ -394,63 +402,100 @@ def _reachable_target(device: Device):
     return device_target(device)
 
 
-def device_location_update(*, device: Device, location: str, by) -> tuple[bool, str]:
-    """Store the device's new location and write it to the device (sysLocation) when it is on the network."""
-    from printers.snmp import actions
-    from printers.snmp.types import SnmpError
+DeviceResult = tuple[Device, bool, str]
 
-    old = device.device_location
-    device.device_location = location
-    device.save(update_fields=["device_location"])
-    device_event_record(device=device, key="printers.device.location_changed", user=by, old=old, new=location)
-    target = _reachable_target(device)
-    if target is None:
-        return True, str(_("location updated (the device is not on the network: stored in the portal only)."))
-    try:
-        answer = _run(lambda client: actions.set_location(client, target, location))
-    except SnmpError as exc:
-        return False, str(
-            _("location stored in the portal, but the device refused it: %(error)s") % {"error": exc}
+
+def devices_location_update(*, devices: list[Device], location: str, by) -> list[DeviceResult]:
+    """Store the devices' new location and write it to each device on the network (sysLocation)."""
+    from printers.snmp import actions
+
+    targets = {}
+    for device in devices:
+        old = device.device_location
+        device.device_location = location
+        device.save(update_fields=["device_location"])
+        device_event_record(
+            device=device, key="printers.device.location_changed", user=by, old=old, new=location
         )
-    device.printer_location = answer[:255]
-    device.save(update_fields=["printer_location"])
-    return True, str(_("location updated on the device."))
-
-
-def device_reset(*, device: Device, by) -> tuple[bool, str]:
-    """Reset the printer remotely (prtGeneralReset)."""
-    from printers.snmp import actions
-    from printers.snmp.types import SnmpError
-
-    target = _reachable_target(device)
-    if target is None:
-        return False, str(_("the device is not on the network: it cannot be reset remotely."))
-    try:
-        _run(lambda client: actions.reset(client, target))
-    except SnmpError as exc:
-        device_event_record(device=device, key="printers.device.reset_failed", user=by, error=str(exc)[:200])
-        return False, str(_("the device refused the reset: %(error)s") % {"error": exc})
-    device_event_record(device=device, key="printers.device.reset", user=by)
-    return True, str(_("reset sent; the device restarts."))
-
-
-def device_test_page_print(*, device: Device, by) -> tuple[bool, str]:
-    """Send a test page to the printer's raw port (9100)."""
-    from printers.snmp import actions
-    from printers.snmp.types import SnmpError
-
-    host = str(device.ip_address or device.dns_name or "")
-    if not host:
-        return False, str(_("the device has no network address: no test page can be sent."))
-    payload = actions.test_page(
-        serial=device.serial_number,
-        model=device.model.name if device.model_id else "",
-        location=device.device_location or device.printer_location,
-        when=timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+        targets[device.pk] = _reachable_target(device)
+    answers = _run_each(
+        [d for d in devices if targets[d.pk]],
+        lambda client, d: actions.set_location(client, targets[d.pk], location),
     )
-    try:
-        _run(lambda _client: actions.send_raw(host, payload, port=settings.FMP_RAW_PRINT_PORT))
-    except SnmpError as exc:
-        return False, str(_("the test page could not be sent: %(error)s") % {"error": exc})
-    device_event_record(device=device, key="printers.device.test_page", user=by)
-    return True, str(_("test page sent."))
+    results = []
+    for device in devices:
+        answer = answers.get(device.pk)
+        if targets[device.pk] is None:
+            text = _("location updated (the device is not on the network: stored in the portal only).")
+            results.append((device, True, str(text)))
+        elif isinstance(answer, Exception):
+            text = _("location stored in the portal, but the device refused it: %(error)s") % {
+                "error": answer
+            }
+            results.append((device, False, str(text)))
+        else:
+            device.printer_location = answer[:255]
+            device.save(update_fields=["printer_location"])
+            results.append((device, True, str(_("location updated on the device."))))
+    return results
+
+
+def devices_reset(*, devices: list[Device], by) -> list[DeviceResult]:
+    """Reset the printers remotely (prtGeneralReset)."""
+    from printers.snmp import actions
+
+    targets = {d.pk: _reachable_target(d) for d in devices}
+    answers = _run_each(
+        [d for d in devices if targets[d.pk]], lambda client, d: actions.reset(client, targets[d.pk])
+    )
+    results = []
+    for device in devices:
+        answer = answers.get(device.pk)
+        if targets[device.pk] is None:
+            results.append(
+                (device, False, str(_("the device is not on the network: it cannot be reset remotely.")))
+            )
+        elif isinstance(answer, Exception):
+            device_event_record(
+                device=device, key="printers.device.reset_failed", user=by, error=str(answer)[:200]
+            )
+            results.append(
+                (device, False, str(_("the device refused the reset: %(error)s") % {"error": answer}))
+            )
+        else:
+            device_event_record(device=device, key="printers.device.reset", user=by)
+            results.append((device, True, str(_("reset sent; the device restarts."))))
+    return results
+
+
+def devices_test_page_print(*, devices: list[Device], by) -> list[DeviceResult]:
+    """Send a test page to each printer's raw port (9100)."""
+    from printers.snmp import actions
+
+    hosts = {d.pk: str(d.ip_address or d.dns_name or "") for d in devices}
+    when = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+
+    def send(_client, device):
+        payload = actions.test_page(
+            serial=device.serial_number,
+            model=device.model.name if device.model_id else "",
+            location=device.device_location or device.printer_location,
+            when=when,
+        )
+        return actions.send_raw(hosts[device.pk], payload, port=settings.FMP_RAW_PRINT_PORT)
+
+    answers = _run_each([d for d in devices if hosts[d.pk]], send)
+    results = []
+    for device in devices:
+        answer = answers.get(device.pk)
+        if not hosts[device.pk]:
+            results.append(
+                (device, False, str(_("the device has no network address: no test page can be sent.")))
+            )
+        elif isinstance(answer, Exception):
+            text = _("the test page could not be sent: %(error)s") % {"error": answer}
+            results.append((device, False, str(text)))
+        else:
+            device_event_record(device=device, key="printers.device.test_page", user=by)
+            results.append((device, True, str(_("test page sent."))))
+    return results

@@ -265,7 +265,8 @@ class PrinterActionView(LoginRequiredMixin, View):
             )
         ids = list(dict.fromkeys(form.cleaned_data["devices"]))
         found = {
-            d.pk: d for d in Device.objects.for_user(request.user).filter(pk__in=ids).select_related("state")
+            d.pk: d
+            for d in Device.objects.for_user(request.user).filter(pk__in=ids).select_related("state", "model")
         }
         unknown = [i for i in ids if i not in found]
         if unknown:
@@ -347,15 +348,14 @@ class PrinterActionView(LoginRequiredMixin, View):
             (messages.info if queued else messages.warning)(request, text % {"device": self._name(device)})
 
     def _device_command(self, request, devices, service):
-        for device in devices:
-            ok, text = service(device=device, by=request.user)
+        for device, ok, text in service(devices=devices, by=request.user):
             (messages.success if ok else messages.error)(request, self._result(device, text))
 
     def do_reset(self, request, devices):
-        self._device_command(request, devices, services.device_reset)
+        self._device_command(request, devices, services.devices_reset)
 
     def do_test_page(self, request, devices):
-        self._device_command(request, devices, services.device_test_page_print)
+        self._device_command(request, devices, services.devices_test_page_print)
 
 
 class PrinterRefreshStatusView(LoginRequiredMixin, View):
@@ -410,10 +410,10 @@ class PrinterLocationView(LoginRequiredMixin, View):
         form = LocationForm(request.POST)
         if not form.is_valid():
             return self.render(request, form, devices)
-        for device in devices:
-            ok, text = services.device_location_update(
-                device=device, location=form.cleaned_data["location"], by=request.user
-            )
+        results = services.devices_location_update(
+            devices=devices, location=form.cleaned_data["location"], by=request.user
+        )
+        for device, ok, text in results:
             (messages.success if ok else messages.warning)(request, PrinterActionView._result(device, text))
         return redirect(safe_next(request, reverse("printers:printer_list")))
 

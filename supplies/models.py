@@ -121,8 +121,8 @@ class Order(models.Model):
         return self.number
 
     @property
-    def is_open(self) -> bool:
-        return self.status in ("submitted", "processing", "shipped")
+    def status_badge(self) -> str:
+        return OrderStatus.badge(self.status)
 
 
 class OrderLine(models.Model):

@@ -173,8 +173,8 @@ class Ticket(models.Model):
         return self.number
 
     @property
-    def is_open(self) -> bool:
-        return self.state in (TicketState.NEW, TicketState.IN_PROGRESS)
+    def state_badge(self) -> str:
+        return TicketState.badge(self.state)
 
 
 class TicketEvent(models.Model):

@@ -92,8 +92,8 @@ class TicketNewView(NewRequestMixin, TemplateView):
     template_name = "tickets/new_open_tickets.html"
 
     def get(self, request, *args, **kwargs):
-        device = request.GET.get("device")
-        if device:  # "Request service" from the printers actions: straight to the details
+        device = request.GET.get("device", "")
+        if device.isdigit():  # "Request service" from the printers actions: straight to the details
             return redirect(f"{reverse('tickets:ticket_new_details')}?device={device}")
         request.session.pop(DRAFT_KEY, None)
         return super().get(request, *args, **kwargs)

@@ -89,18 +89,12 @@ def yes_no(value) -> str:
     return _("Yes") if value else _("No")
 
 
-@register.inclusion_tag("printers/includes/level.html")
-def level(percent, present=True, raw=None):
-    """A toner level: bar plus number; "-" when the device has no such colour."""
-    return {"percent": percent, "present": present, "raw": raw}
-
-
 @register.simple_tag
-def grid_level(device, colour):
-    state = getattr(device, "state", None)
-    if state is None:
-        return {"present": False}
-    return {"present": colour in (state.colours_present or []), "percent": getattr(state, f"level_{colour}")}
+def level(percent, present=True):
+    """A toner level: bar plus number; "-" when the device has no such colour (the grid's cell)."""
+    from printers.tables import level_html
+
+    return level_html(percent, present)
 
 
 @register.filter

@@ -130,3 +130,12 @@ def test_detail_query_count_is_small_and_constant(user_client, printer, django_a
     for tab in ["status", "supplies", "info", "counters", "features", "diagnostics", "incidents"]:
         with django_assert_max_num_queries(10):
             assert user_client.get(f"/printers/{printer.pk}/?tab={tab}").status_code == 200
+
+
+def test_the_admin_device_page_leaves_out_the_grids_copies_of_the_levels(client, helpdesk, account, site):
+    device = factories.device(account, site, serial="ADM1", state="ok", levels={"black": 40})
+    client.force_login(helpdesk)
+    page = client.get(f"/admin/printers/device/{device.pk}/change/")
+    body = page.content.decode()
+    assert page.status_code == 200 and "field-overall" in body
+    assert "field-level_black" not in body and "field-colours_present" not in body

@@ -164,3 +164,20 @@ def test_the_help_desk_reads_the_last_sweep_in_the_admin(client, helpdesk, accou
     form = client.get(f"/admin/printers/discoveryrange/{rng.pk}/change/")
     assert form.status_code == 200 and "3 imprimante(s) ont répondu" in form.content.decode()
     assert 'name="last_outcome"' not in form.content.decode()  # figures written by the sweep only
+
+
+def test_a_command_to_several_printers_answers_for_each(manager_client, account, sim_printer, snmpd_agent):
+    """One reset to three printers at once (sent together): each gets its own outcome."""
+    read_only = factories.device(account, serial="RO", ip_address="127.0.0.1", snmp_port=snmpd_agent["port"])
+    offline = factories.device(account, serial="NOADDR")
+    response = manager_client.post(
+        "/printers/actions/",
+        {"action": "reset", "devices": [sim_printer.pk, read_only.pk, offline.pk]},
+        follow=True,
+    )
+    texts = [str(m) for m in response.context["messages"]]
+    assert any(t.startswith("3634093981 : réinitialisation envoyée") for t in texts), texts
+    assert any(t.startswith("RO : le périphérique a refusé la réinitialisation") for t in texts), texts
+    assert any(t.startswith("NOADDR : le périphérique n’est pas sur le réseau") for t in texts), texts
+    assert DeviceEvent.objects.filter(device=sim_printer, key="printers.device.reset").exists()
+    assert DeviceEvent.objects.filter(device=read_only, key="printers.device.reset_failed").exists()
