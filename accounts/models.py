@@ -119,6 +119,16 @@ class Site(Address):
     def __str__(self) -> str:
         return self.name
 
+    def delivery_address(self) -> dict[str, str]:
+        """The site as a delivery address (the fields of a supply order)."""
+        return {
+            "street": self.street1,
+            "postal_code": self.postal_code,
+            "city": self.city,
+            "country": self.country,
+            "building_floor_room": " / ".join(x for x in [self.building, self.floor, self.room] if x),
+        }
+
 
 class PortalUserManager(UserManager.from_queryset(TenantQuerySet)):
     pass

@@ -31,13 +31,9 @@ def counters_for(device: Device) -> list[str]:
 
 
 def latest_reads(device: Device) -> dict[str, MeterRead]:
-    """The newest valid read of each counter (any source)."""
-    result: dict[str, MeterRead] = {}
-    for read in MeterRead.objects.filter(device=device, superseded=False).order_by(
-        "counter", "-read_at", "-pk"
-    ):
-        result.setdefault(read.counter, read)
-    return result
+    """The newest valid read of each counter (any source): one index probe per counter, not
+    the device's whole history of reads."""
+    return {read.counter: read for read in MeterRead.objects.filter(pk__in=_reads_at([device.pk], None))}
 
 
 class MeterReadRefused(Exception):
@@ -291,17 +287,14 @@ def billing_report(*, devices, start: datetime, end: datetime) -> list[DeviceUsa
     return [by_device[d.pk] for d in devices]
 
 
-def _reads_at(device_ids: list[int], moment: datetime) -> list[int]:
-    """Ids of each device's newest read of each counter at or before ``moment``."""
+def _reads_at(device_ids: list[int], moment: datetime | None) -> list[int]:
+    """Ids of each device's newest read of each counter at or before ``moment`` (None: ever)."""
 
     def newest(counter: str):
-        return Subquery(
-            MeterRead.objects.filter(
-                device=OuterRef("pk"), counter=counter, superseded=False, read_at__lte=moment
-            )
-            .order_by("-read_at", "-pk")
-            .values("pk")[:1]
-        )
+        reads = MeterRead.objects.filter(device=OuterRef("pk"), counter=counter, superseded=False)
+        if moment is not None:
+            reads = reads.filter(read_at__lte=moment)
+        return Subquery(reads.order_by("-read_at", "-pk").values("pk")[:1])
 
     counters = CounterType.values
     rows = (

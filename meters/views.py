@@ -184,7 +184,6 @@ class MeterReportView(TenantScopedMixin, View):
                 "start": start,
                 "end": end,
                 "chart": chart,
-                "csv_query": _query(request, export="csv"),
             },
         )
 
@@ -232,10 +231,3 @@ class MeterReportView(TenantScopedMixin, View):
                 ]
 
         return csv_response(f"meter-reads-{label}.csv", header, rows())
-
-
-def _query(request, **extra) -> str:
-    params = request.GET.copy()
-    for key, value in extra.items():
-        params[key] = value
-    return params.urlencode()

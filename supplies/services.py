@@ -248,6 +248,7 @@ def _automatic_order(supply: Supply, left: float | None) -> Order | None:
     if item is None:
         return None
     site = device.site
+    address = site.delivery_address() if site else {}
     with translation.override(settings.LANGUAGE_CODE):
         reason = translation.gettext("%(supply)s at %(percent)s %%") % {
             "supply": supply.description or item.description,
@@ -266,13 +267,11 @@ def _automatic_order(supply: Supply, left: float | None) -> Order | None:
                 reason=reason[:300],
                 contact_name=device.primary_contact_email or "-",
                 contact_phone="-",
-                street=(site.street1 if site else "") or "-",
-                postal_code=site.postal_code if site else "",
-                city=(site.city if site else "") or "-",
-                country=(site.country if site else "") or "-",
-                building_floor_room=" / ".join(x for x in [site.building, site.floor, site.room] if x)
-                if site
-                else "",
+                street=address.get("street") or "-",
+                postal_code=address.get("postal_code", ""),
+                city=address.get("city") or "-",
+                country=address.get("country") or "-",
+                building_floor_room=address.get("building_floor_room", ""),
             )
             OrderLine.objects.create(order=order, item=item, quantity=1)
             OrderEvent.objects.create(order=order, key="supplies.order.automatic", note=reason[:300])

@@ -188,17 +188,15 @@ class CheckoutView(CartView):
     def initial(self, lines):
         user = self.request.user
         device = lines[0].device if lines else None
-        site = device.site if device else None
+        address = device.site.delivery_address() if device and device.site else {}
         return {
             "contact_name": user.get_full_name(),
             "contact_phone": user.phone,
-            "street": (site.street1 if site else "") or user.street,
-            "postal_code": (site.postal_code if site else "") or user.postal_code,
-            "city": (site.city if site else "") or user.city,
-            "country": (site.country if site else "") or user.country,
-            "building_floor_room": " / ".join(x for x in [site.building, site.floor, site.room] if x)
-            if site
-            else "",
+            "street": address.get("street") or user.street,
+            "postal_code": address.get("postal_code") or user.postal_code,
+            "city": address.get("city") or user.city,
+            "country": address.get("country") or user.country,
+            "building_floor_room": address.get("building_floor_room", ""),
         }
 
     def get(self, request):
