@@ -64,8 +64,10 @@ def meter_read_submit(
     the second sees the first. A lower value is refused; an equal one needs ``allow_equal``
     (no page printed); a jump beyond ``FMP_METER_MAX_PAGES_PER_DAY`` needs ``confirmed``.
     """
-    at = at or timezone.now()
     Device.objects.select_for_update().get(pk=device.pk)
+    # Stamped once the lock is held: a submission that waited for another is also later in
+    # time than it, so the history never shows a higher read before a lower one.
+    at = at or timezone.now()
     latest = latest_reads(device)
     errors: dict[str, str] = {}
     confirm: list[str] = []
