@@ -12,8 +12,10 @@ def portal(request):
         # Read only by the pages that show it, with the parents its full name walks.
         if user is None or not user.is_authenticated or not user.account_id:
             return None
-        from accounts.models import Account
+        from accounts.models import Account, User
 
+        if User.account.is_cached(user):  # loaded by InactiveAccountMiddleware
+            return user.account
         return Account.objects.select_related("parent__parent").get(pk=user.account_id)
 
     return {

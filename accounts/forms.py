@@ -21,7 +21,16 @@ class LoginForm(AuthenticationForm):
             "the account is locked for a while."
         ),
         "inactive": _("This account is inactive."),
+        "account_inactive": _(
+            "Your organisation's account is inactive, so its users cannot log in. "
+            "Please contact your provider's help desk."
+        ),
     }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not user.account_is_active:
+            raise forms.ValidationError(self.error_messages["account_inactive"], code="account_inactive")
 
 
 class ForgotPasswordForm(forms.Form):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 LANGUAGE_COOKIE = settings.LANGUAGE_COOKIE_NAME
 _SUPPORTED = {code for code, _name in settings.LANGUAGES}
@@ -51,4 +54,30 @@ class ForcePasswordChangeMiddleware:
                 (settings.STATIC_URL, *self.ALLOWED_PREFIXES)
             ):
                 return redirect("accounts:password_change")
+        return self.get_response(request)
+
+
+class InactiveAccountMiddleware:
+    """A session of a user whose customer account became inactive ends at its next request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not user.is_staff and user.account_id:
+            from accounts.models import Account
+
+            # One query, kept on the user for the rest of the request (the header shows it).
+            user.account = Account.objects.select_related("parent__parent").get(pk=user.account_id)
+        if user is not None and user.is_authenticated and not user.is_staff and not user.account_is_active:
+            logout(request)
+            messages.error(
+                request,
+                _(
+                    "Your organisation's account is inactive, so its users cannot log in. "
+                    "Please contact your provider's help desk."
+                ),
+            )
+            return redirect("accounts:login")
         return self.get_response(request)

@@ -22,6 +22,16 @@ class AccountQuerySet(TenantQuerySet):
             found |= frontier
         return found
 
+    def inactive_ids(self) -> set[int]:
+        """Accounts switched off by the help desk, with every sub-account under them: their
+        users cannot log in and their devices are neither polled nor ordered for."""
+        found = set(self.filter(is_active=False).values_list("pk", flat=True))
+        frontier = set(found)
+        while frontier:
+            frontier = set(self.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
+            found |= frontier
+        return found
+
 
 class Account(models.Model):
     """A customer of the provider (e.g. "ABC Cars"); may be a sub-account of another."""
@@ -64,6 +74,17 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    @property
+    def active_in_hierarchy(self) -> bool:
+        """Active itself and under no inactive parent account."""
+        account, seen = self, set()
+        while account is not None and account.pk not in seen:
+            if not account.is_active:
+                return False
+            seen.add(account.pk)
+            account = account.parent
+        return True
 
     @property
     def full_name(self) -> str:
@@ -201,6 +222,12 @@ class User(AbstractUser):
                 violation_error_message=_("Another user already has this e-mail address."),
             ),
         ]
+
+    @property
+    def account_is_active(self) -> bool:
+        """False for a customer user whose account (or a parent of it) the help desk made
+        inactive: such a user cannot log in, and an open session ends at its next request."""
+        return self.account_id is None or self.account.active_in_hierarchy
 
     @property
     def role_label(self) -> str:

@@ -48,7 +48,7 @@ def render(*, user, template: str, context: dict) -> dict:
 
 def notify(*, user, kind: str, template: str, context: dict, device=None) -> bool:
     """Queue an e-mail to ``user`` if they (and the device) want this kind. True when queued."""
-    if user is None or not user.email or not user.is_active:
+    if user is None or not user.email or not user.is_active or not user.account_is_active:
         return False
     if not wants(user, kind):
         return False

@@ -60,8 +60,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
-    "accounts.middleware.ForcePasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.InactiveAccountMiddleware",
+    "accounts.middleware.ForcePasswordChangeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -111,6 +112,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and FMP_DB_
     keepalives = "-c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
     db_options = DATABASES["default"].setdefault("OPTIONS", {})
     db_options["options"] = f"{db_options.get('options', '')} -c jit={FMP_DB_JIT} {keepalives}".strip()
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's SQLite file serves several requests at once: write-ahead logging lets
+    # readers go on during a write, IMMEDIATE transactions take the write lock when they
+    # begin (a transaction that read first could not upgrade and failed at once with
+    # "database is locked"), and a second writer waits up to 20 s instead of failing.
+    sqlite_options = DATABASES["default"].setdefault("OPTIONS", {})
+    sqlite_options.setdefault("timeout", 20)
+    sqlite_options.setdefault("transaction_mode", "IMMEDIATE")
+    sqlite_options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users, passwords, lock-out -------------------------------------------------------

@@ -331,8 +331,10 @@ def meter_reminders_send(*, today: date | None = None) -> int:
     month = today.replace(day=1)
     now = timezone.now()
     sent = 0
-    devices = Device.objects.filter(managed_by_snmp=False, notifications_enabled=True).select_related(
-        "account", "model"
+    devices = (
+        Device.objects.monitored()
+        .filter(managed_by_snmp=False, notifications_enabled=True)
+        .select_related("account", "model")
     )
     for device in devices:
         last = (

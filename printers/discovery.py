@@ -77,7 +77,13 @@ def _sweep_ranges(runner, client, ranges) -> tuple[int, int]:
 
 def discovery_run(*, range_ids: list[int] | None = None) -> PollRun:
     run = PollRun.objects.create(kind="discovery")
-    ranges = DiscoveryRange.objects.filter(enabled=True).select_related("account", "site")
+    from accounts.models import Account
+
+    ranges = (
+        DiscoveryRange.objects.filter(enabled=True)
+        .exclude(account_id__in=Account.objects.inactive_ids())
+        .select_related("account", "site")
+    )
     if range_ids is not None:
         ranges = ranges.filter(pk__in=range_ids)
     with LoopThread() as runner:

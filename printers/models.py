@@ -64,6 +64,14 @@ class DeviceModel(models.Model):
 
 
 class DeviceQuerySet(TenantQuerySet):
+    def monitored(self) -> DeviceQuerySet:
+        """Devices whose account is active (see ``AccountQuerySet.inactive_ids``): only these
+        are polled, raise automatic tickets and get automatic orders and reminders."""
+        from accounts.models import Account
+
+        inactive = Account.objects.inactive_ids()
+        return self.exclude(account_id__in=inactive) if inactive else self
+
     def search(self, text: str) -> DeviceQuerySet:
         """Devices whose serial, model, manufacturer, locations, system name, address, asset
         number or site contain ``text`` (the grid's and the lists' search box)."""

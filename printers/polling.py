@@ -65,8 +65,10 @@ def _claim(
     them polling it one after the other)."""
     now = timezone.now()
     with transaction.atomic():
-        qs = Device.objects.filter(managed_by_snmp=True, pk__gt=after_pk).filter(
-            Q(ip_address__isnull=False) | ~Q(dns_name="")
+        qs = (
+            Device.objects.monitored()
+            .filter(managed_by_snmp=True, pk__gt=after_pk)
+            .filter(Q(ip_address__isnull=False) | ~Q(dns_name=""))
         )
         qs = qs.filter(
             Q(poll_claimed_until__isnull=True) | Q(poll_claimed_until__lt=now) | Q(poll_claim_token=token)

@@ -210,8 +210,7 @@ def proactive_orders_place(*, device_ids: list[int] | None = None) -> list[Order
         type__in=["toner", "ink"],
         percent__isnull=False,
         percent__lte=settings.FMP_SUPPLY_FORECAST_BELOW_PERCENT,
-        device__supplies_on_hold=False,
-        device__under_contract=True,
+        device__in=Device.objects.monitored().filter(supplies_on_hold=False, under_contract=True),
     ).select_related("device__model", "device__site")
     if device_ids is not None:
         supplies = supplies.filter(device_id__in=device_ids)

@@ -122,6 +122,8 @@ def _absolute(path: str) -> str:
 def ticket_open_for_condition(condition) -> Ticket | None:
     """An error condition of a device opens one ticket; the database refuses a second while open."""
     device = condition.device
+    if device.account_id and not device.account.active_in_hierarchy:
+        return None  # an inactive customer account gets no automatic tickets
     if Ticket.objects.filter(
         device=device, condition_code=condition.code, origin=TicketOrigin.MONITORING, state__in=OPEN_STATES
     ).exists():
