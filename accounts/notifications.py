@@ -40,9 +40,13 @@ def render(*, user, template: str, context: dict) -> dict:
     """Subject, text and HTML of ``template`` in the user's language."""
     with translation.override(user.language or settings.LANGUAGE_CODE):
         context = {**context, "user": user}
-        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-        text = render_to_string(f"{template}.txt", context)
-        html = render_to_string("emails/base.html", {"subject": subject, "body": urlize(linebreaks(text))})
+        # The text part is plain text (engine "text": no HTML escaping); the HTML part
+        # escapes it exactly once, then links the addresses and keeps the line breaks.
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context, using="text").split())
+        # A plain str, not the SafeString a template returns, so that urlize escapes it.
+        text = "".join([render_to_string(f"{template}.txt", context, using="text")])
+        body = linebreaks(urlize(text, autoescape=True))
+        html = render_to_string("emails/base.html", {"subject": subject, "body": body}, using="django")
     return {"subject": subject[:250], "text": text, "html": html, "to": [user.email]}
 
 

@@ -87,6 +87,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text e-mails (subjects and text parts): nothing HTML-escaped, so that
+        # "O'Brien" arrives as typed. Only accounts.notifications renders with it.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 WSGI_APPLICATION = "fmp.wsgi.application"

@@ -288,3 +288,31 @@ def test_a_real_smtp_server_receives_the_ticket_confirmation(
     number = Ticket.objects.get().number
     assert received and received[0][0] == [plain_user.email]
     assert number in received[0][1] and "text/html" in received[0][1]
+
+
+def test_plain_text_is_not_html_escaped_and_the_html_part_is_escaped_once(
+    plain_user, account, site, django_capture_on_commit_callbacks
+):
+    from tickets.models import ServiceType
+    from tickets.services import ticket_create
+
+    User.objects.filter(pk=plain_user.pk).update(language="en", first_name="Seán", last_name="O'Brien")
+    plain_user.refresh_from_db()
+    typed = "Toner \"<>\" & O'Brien's tray"
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_create(
+            account=account,
+            requester=plain_user,
+            service=ServiceType.objects.get(code="field-service"),
+            summary=typed,
+            description="x",
+            device=factories.device(account, site),
+        )
+    message = mail.outbox[-1]
+    assert "Hello Seán O'Brien," in message.body
+    assert f"Summary: {typed}" in message.body
+    assert "&#x27;" not in message.body and "&quot;" not in message.body and "&gt;" not in message.body
+    html = message.alternatives[0][0]
+    assert "O&#x27;Brien" in html and "&quot;&lt;&gt;&quot; &amp; O&#x27;Brien&#x27;s" in html
+    assert "&amp;#x27;" not in html and "&amp;quot;" not in html and "<>" not in html
+    assert '<a href="http://127.0.0.1:8000/tickets/' in html  # addresses are still links
