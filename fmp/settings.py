@@ -295,6 +295,9 @@ FMP_RAW_PRINT_PORT = env_int("FMP_RAW_PRINT_PORT", 9100, minimum=1)
 FMP_TICKET_AUTOCLOSE = env_bool("FMP_TICKET_AUTOCLOSE", True)
 # Address of the portal in e-mails (links to tickets, orders...).
 FMP_PUBLIC_URL = env_str("FMP_PUBLIC_URL", "http://127.0.0.1:8000")
+# /healthz names hosts, ports and errors only to help-desk staff or to a caller that sends
+# this token (header "Authorization: Bearer <token>"); anyone else gets ok/error per part.
+FMP_HEALTHZ_TOKEN = env_str("FMP_HEALTHZ_TOKEN", "")
 
 # --- Meter reads ----------------------------------------------------------------------
 FMP_METER_MAX_PAGES_PER_DAY = env_int("FMP_METER_MAX_PAGES_PER_DAY", 20000, minimum=1)

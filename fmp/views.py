@@ -9,6 +9,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
@@ -123,9 +124,22 @@ def _check_broker() -> dict:
         return {"status": "error", "mode": "broker", "error": str(exc)[:200]}
 
 
+def _health_details_allowed(request) -> bool:
+    """Staff, or a monitoring system that presents ``FMP_HEALTHZ_TOKEN``."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_staff:
+        return True
+    token = settings.FMP_HEALTHZ_TOKEN
+    given = request.headers.get("Authorization", "")
+    return bool(token) and constant_time_compare(given, f"Bearer {token}")
+
+
 def healthz(request):
     checks = {"database": _check_database(), "broker": _check_broker()}
     healthy = all(check["status"] == "ok" for check in checks.values())
+    if not _health_details_allowed(request):
+        # Anonymous callers (load balancers, docker) learn only what is up.
+        checks = {name: {"status": check["status"]} for name, check in checks.items()}
     return JsonResponse(
         {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
     )

@@ -31,7 +31,8 @@ def test_home_without_links_says_so(user_client):
 
 
 @pytest.mark.django_db
-def test_healthz_reports_database_and_eager_broker(client):
+def test_healthz_reports_database_and_eager_broker(client, helpdesk):
+    client.force_login(helpdesk)
     response = client.get("/healthz")
     assert response.status_code == 200
     data = response.json()
@@ -40,7 +41,29 @@ def test_healthz_reports_database_and_eager_broker(client):
 
 
 @pytest.mark.django_db
-def test_healthz_with_real_redis_broker(client, settings):
+def test_healthz_tells_anonymous_callers_only_ok_or_failing(client, settings, plain_user):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    settings.FMP_HEALTHZ_TOKEN = "s3cret-probe-token"
+    anonymous = client.get("/healthz")
+    assert anonymous.status_code == 503
+    assert anonymous.json() == {
+        "status": "error",
+        "checks": {"database": {"status": "ok"}, "broker": {"status": "error"}},
+    }
+    assert "127.0.0.1" not in anonymous.content.decode() and "postgresql" not in anonymous.content.decode()
+    wrong = client.get("/healthz", HTTP_AUTHORIZATION="Bearer wrong-token")
+    assert wrong.json() == anonymous.json()
+    client.force_login(plain_user)  # a customer user is not staff either
+    assert client.get("/healthz").json() == anonymous.json()
+    client.logout()
+    probe = client.get("/healthz", HTTP_AUTHORIZATION="Bearer s3cret-probe-token").json()
+    assert probe["checks"]["database"]["vendor"] == "postgresql" and "error" in probe["checks"]["broker"]
+
+
+@pytest.mark.django_db
+def test_healthz_with_real_redis_broker(client, settings, helpdesk):
+    client.force_login(helpdesk)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
     response = client.get("/healthz")
