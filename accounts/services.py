@@ -65,11 +65,10 @@ def _temporary_password_request_allowed(login_name: str, ip_address: str | None)
     since = now - timezone.timedelta(minutes=settings.FMP_TEMP_PASSWORD_THROTTLE_MINUTES)
     with transaction.atomic():
         TemporaryPasswordRequest.objects.filter(created_at__lt=since).delete()
-        recent = TemporaryPasswordRequest.objects.filter(created_at__gte=since)
-        counts = recent.aggregate(
-            name=Count("pk", filter=Q(login_name=login_name)),
-            address=Count("pk", filter=Q(ip_address=ip_address)),
-        )
+        by_name, by_address = Q(login_name=login_name), Q(ip_address=ip_address)
+        counts = TemporaryPasswordRequest.objects.filter(
+            by_name | by_address, created_at__gte=since
+        ).aggregate(name=Count("pk", filter=by_name), address=Count("pk", filter=by_address))
         if counts["name"] >= settings.FMP_TEMP_PASSWORD_PER_USER or (
             ip_address and counts["address"] >= settings.FMP_TEMP_PASSWORD_PER_ADDRESS
         ):
