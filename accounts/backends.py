@@ -1,43 +1,57 @@
-"""Authentication: by username or e-mail, and by a single-use temporary password."""
+"""Authentication: by username or e-mail, and by a single-use temporary password.
+
+Both backends do the same hashing work for every failed login (one hash each, whether
+the user exists, has a pending temporary password or not), so that the time a login
+takes tells nothing about the user.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.hashers import check_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import TemporaryPassword
 
+logger = logging.getLogger(__name__)
+
 
 def find_user(identifier: str | None):
-    """The active user whose username or e-mail is ``identifier`` (case-insensitive)."""
+    """The one user whose username or e-mail is ``identifier`` (case-insensitive), or None.
+
+    Login names are unique across both fields (``User.validate_unique``); should two users
+    still match (data from before that rule), nobody is found rather than the wrong one.
+    """
     if not identifier:
         return None
-    identifier = identifier.strip()
+    identifier = str(identifier).strip()
+    if not identifier:
+        return None
     User = get_user_model()
-    return (
-        User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier))
-        .order_by("pk")
-        .first()
+    matches = list(
+        User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier)).order_by("pk")[:2]
     )
+    if len(matches) > 1:
+        logger.warning("Login name matches several users (ids %s): none is used", [u.pk for u in matches])
+        return None
+    return matches[0] if matches else None
 
 
-def axes_username(request, credentials) -> str:
-    """Lock-out key: the canonical username, so typing the e-mail instead gains no tries."""
-    typed = (credentials or {}).get("username") or request.POST.get("username", "")
-    user = find_user(typed)
-    return user.username.lower() if user else typed.strip().lower()
+def _dummy_hash(password: str | None) -> None:
+    """As much hashing as checking one password, for nothing."""
+    make_password(password or "")
 
 
 class UsernameOrEmailBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         user = find_user(username)
         if user is None or password is None:
-            # Run the hasher anyway so that timing does not tell whether the user exists.
-            get_user_model()().set_password(password or "")
+            _dummy_hash(password)
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
@@ -45,24 +59,32 @@ class UsernameOrEmailBackend(ModelBackend):
 
 
 class TemporaryPasswordBackend(ModelBackend):
-    """Accepts a temporary password once, before it expires, and forces a change."""
+    """Accepts a temporary password once, before it expires, and forces a change.
+
+    Only the newest pending temporary password of the user counts (a new one replaces the
+    older ones once it has been sent), and exactly one hash is checked on every attempt.
+    """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         user = find_user(username)
         if user is None or not password or not self.user_can_authenticate(user):
+            _dummy_hash(password)
             return None
         now = timezone.now()
         with transaction.atomic():
-            candidates = (
+            temp = (
                 TemporaryPassword.objects.select_for_update()
                 .filter(user=user, used_at__isnull=True, expires_at__gt=now)
-                .order_by("-created_at")
+                .order_by("-created_at", "-pk")
+                .first()
             )
-            for temp in candidates:
-                if check_password(password, temp.password_hash):
-                    temp.used_at = now
-                    temp.save(update_fields=["used_at"])
-                    user.must_change_password = True
-                    user.save(update_fields=["must_change_password"])
-                    return user
-        return None
+            if temp is None:
+                _dummy_hash(password)
+                return None
+            if not check_password(password, temp.password_hash):
+                return None
+            temp.used_at = now
+            temp.save(update_fields=["used_at"])
+            user.must_change_password = True
+            user.save(update_fields=["must_change_password"])
+            return user

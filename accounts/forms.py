@@ -47,7 +47,30 @@ class ForcedPasswordChangeForm(SetPasswordForm):
 
 
 class PortalPasswordChangeForm(PasswordChangeForm):
-    pass
+    """A wrong old password counts as a failed login (lock-out); while locked, none is checked."""
+
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "locked_out": _("Too many failed attempts: your account is locked for a while. Try again later."),
+    }
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        from accounts.lockout import is_locked_out, login_failure_record
+
+        if self.request is not None and is_locked_out(self.request, self.user.username):
+            # As a login attempt while locked: counted, and the lock-out page is shown.
+            login_failure_record(self.request, self.user.username)
+            raise forms.ValidationError(self.error_messages["locked_out"], code="locked_out")
+        try:
+            return super().clean_old_password()
+        except forms.ValidationError:
+            if self.request is not None:
+                login_failure_record(self.request, self.user.username)
+            raise
 
 
 class SettingsForm(forms.ModelForm):
@@ -98,10 +121,3 @@ class ProfileForm(forms.ModelForm):
         self.fields["default_site"].queryset = Site.objects.for_user(self.instance)
         self.helper = FormHelper()
         self.helper.form_tag = False
-
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        clash = User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists()
-        if clash:
-            raise forms.ValidationError(_("Another user already has this e-mail address."))
-        return email

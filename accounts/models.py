@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -221,7 +222,49 @@ class User(AbstractUser):
                 name="user_unique_email_ci",
                 violation_error_message=_("Another user already has this e-mail address."),
             ),
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_unique_username_ci",
+                violation_error_message=_("Another user already has this username."),
+            ),
         ]
+
+    def validate_constraints(self, exclude=None):
+        """One user per login name: users log in by username or e-mail, in any case, so
+        neither may be another user's username or e-mail. Checked here, field by field
+        (the profile form and the admin both validate through it); the database
+        constraints above hold the same for e-mail against e-mail and username against
+        username."""
+        exclude = set(exclude or ())
+        errors = {}
+        try:
+            # The two case-insensitive constraints are checked below, with field errors.
+            super().validate_constraints(exclude=exclude | {"email", "username"})
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        others = User.objects.exclude(pk=self.pk) if self.pk else User.objects.all()
+        email, username = (self.email or "").strip(), (self.username or "").strip()
+        if "email" not in exclude and email:
+            if others.filter(email__iexact=email).exists():
+                errors.setdefault("email", []).append(
+                    ValidationError(_("Another user already has this e-mail address."), code="unique")
+                )
+            elif others.filter(username__iexact=email).exists():
+                errors.setdefault("email", []).append(
+                    ValidationError(_("This e-mail address is another user's username."), code="unique")
+                )
+        if "username" not in exclude and username:
+            # An exact duplicate is already reported by the field's own unique check.
+            if others.filter(username__iexact=username).exclude(username=username).exists():
+                errors.setdefault("username", []).append(
+                    ValidationError(_("Another user already has this username."), code="unique")
+                )
+            elif others.filter(email__iexact=username).exists():
+                errors.setdefault("username", []).append(
+                    ValidationError(_("This username is another user's e-mail address."), code="unique")
+                )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def account_is_active(self) -> bool:
@@ -262,3 +305,26 @@ class TemporaryPassword(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class TemporaryPasswordRequest(models.Model):
+    """One "Forgot password" request let through, for the throttle (per login name and address).
+
+    Recorded alike for known and unknown login names; rows older than the throttle window
+    are deleted as new requests come in.
+    """
+
+    login_name = models.CharField(max_length=254)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("temporary password request")
+        verbose_name_plural = _("temporary password requests")
+        indexes = [
+            models.Index(fields=["login_name", "created_at"]),
+            models.Index(fields=["ip_address", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.login_name} ({self.created_at:%Y-%m-%d %H:%M})"

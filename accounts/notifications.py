@@ -4,15 +4,20 @@ Every e-mail is rendered in the recipient's language with a plain-text and an HT
 sent only after the surrounding transaction commits, through Celery when a broker is
 configured (retried with back-off, never blocking the user's action). Users choose in
 Settings which kinds they receive; the temporary password always goes, and device-related
-kinds also follow the device's "notifications enabled" flag.
+kinds also follow the device's "notifications enabled" flag. The temporary password is
+made and sent by its own task from the user id (``run_off_request``): no password in the
+broker, and without a broker a background thread, so the request never waits for the mail
+server.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import linebreaks, urlize
@@ -63,10 +68,52 @@ def notify(*, user, kind: str, template: str, context: dict, device=None) -> boo
     return True
 
 
-def send_now(*, user, template: str, context: dict) -> None:
-    """Send at once, after commit, without the queue (the temporary password: no secret in the broker)."""
-    message = render(user=user, template=template, context=context)
-    transaction.on_commit(lambda: deliver(message))
+_background: set[threading.Thread] = set()
+_background_lock = threading.Lock()
+
+
+def run_off_request(task, *args) -> None:
+    """Run a Celery task away from the request: through the broker when one is configured,
+    else (or when it is down) in a background thread of this process, with no retry.
+
+    For work that must neither delay the answer nor put a secret in the broker (the
+    temporary password: the task gets a user id and makes the password itself).
+    """
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        try:
+            task.apply_async(args=list(args), retry=False)
+            return
+        except Exception:  # the broker is down
+            logger.warning("Broker unavailable: running %s in a background thread", task.name)
+
+    def run():
+        try:
+            task(*args)
+        except Exception:
+            logger.exception("Background task %s failed", task.name)
+        finally:
+            connections.close_all()
+            with _background_lock:
+                _background.discard(threading.current_thread())
+
+    thread = threading.Thread(target=run, name=f"fmp-{task.name}", daemon=True)
+    with _background_lock:
+        _background.add(thread)
+    thread.start()
+
+
+def background_wait(timeout: float = 30) -> None:
+    """Wait for the background threads started by ``run_off_request`` (tests, shutdown)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _background_lock:
+            threads = list(_background)
+        if not threads:
+            return
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if time.monotonic() >= deadline:
+            return
 
 
 def _enqueue(message: dict, kind: str) -> None:

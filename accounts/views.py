@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -49,9 +50,12 @@ class ForgotPasswordView(FormView):
     success_url = reverse_lazy("accounts:login")
 
     def form_valid(self, form):
+        # Same work and same answer for known and unknown users: the e-mail (and the
+        # temporary password itself) is made off the request path.
         services.temporary_password_request(
             identifier=form.cleaned_data["username"],
             login_url=self.request.build_absolute_uri(reverse("accounts:login")),
+            ip_address=get_client_ip_address(self.request),
         )
         messages.success(
             self.request,
@@ -78,6 +82,8 @@ class PasswordChangeView(LoginRequiredMixin, FormView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["user"] = self.request.user
+        if not self.forced:
+            kwargs["request"] = self.request  # wrong old passwords count toward the lock-out
         return kwargs
 
     def get_context_data(self, **kwargs):

@@ -151,14 +151,28 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # A temporary password e-mailed by "Forgot password" is valid this many minutes, once.
 FMP_TEMP_PASSWORD_MAX_AGE_MINUTES = env_int("FMP_TEMP_PASSWORD_MAX_AGE_MINUTES", 24 * 60, minimum=1)
 
+# Lock-out (accounts/lockout.py): failures are counted per username (typed as username or
+# e-mail, any case) and a success clears only that user's own; an address is locked only
+# after the much higher FMP_LOGIN_ADDRESS_FAILURE_LIMIT failures for any usernames
+# (password spraying), so one person's typos never lock out the office behind the same NAT.
+# Wrong old passwords on the change-password form count too. The address is REMOTE_ADDR
+# (X-Forwarded-For is ignored: a client could forge it).
 AXES_FAILURE_LIMIT = env_int("FMP_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+FMP_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("FMP_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("FMP_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_HANDLER = "accounts.lockout.PortalLockoutHandler"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = True
+
+# "Forgot password" throttle: requests let through per login name and per address in the
+# window (the others are silently dropped: the page always says the same).
+FMP_TEMP_PASSWORD_PER_USER = env_int("FMP_TEMP_PASSWORD_PER_USER", 3, minimum=1)
+FMP_TEMP_PASSWORD_PER_ADDRESS = env_int("FMP_TEMP_PASSWORD_PER_ADDRESS", 20, minimum=1)
+FMP_TEMP_PASSWORD_THROTTLE_MINUTES = env_int("FMP_TEMP_PASSWORD_THROTTLE_MINUTES", 60, minimum=1)
 
 SESSION_COOKIE_AGE = env_int("FMP_SESSION_AGE_SECONDS", 8 * 3600, minimum=60)
 

@@ -5,10 +5,18 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import TemporaryPassword, User
+from accounts.notifications import background_wait
 from tests.conftest import PASSWORD, can_log_in
 
 FORGOT = "/accounts/password/forgot/"
 CHANGE = "/accounts/password/change/"
+
+
+def forgot(client, username, **extra):
+    """Ask for a temporary password and wait until it has been made and sent (off the request)."""
+    response = client.post(FORGOT, {"username": username}, **extra)
+    background_wait()
+    return response
 
 
 def temp_password_from_mail(message) -> str:
@@ -19,7 +27,7 @@ def temp_password_from_mail(message) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_forgot_password_emails_a_temporary_password_in_the_users_language(client, plain_user):
-    response = client.post(FORGOT, {"username": plain_user.email}, follow=True)
+    response = forgot(client, plain_user.email, follow=True)
     assert "un mot de passe temporaire a été envoyé" in response.content.decode()
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -34,14 +42,14 @@ def test_forgot_password_emails_a_temporary_password_in_the_users_language(clien
 @pytest.mark.django_db(transaction=True)
 def test_english_user_gets_an_english_email(client, plain_user):
     User.objects.filter(pk=plain_user.pk).update(language="en")
-    client.post(FORGOT, {"username": plain_user.username})
+    forgot(client, plain_user.username)
     assert mail.outbox[0].subject == "Your temporary password for the Fleet Management Portal"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_unknown_user_gets_the_same_answer_and_no_email(client, plain_user):
-    known = client.post(FORGOT, {"username": plain_user.email}, follow=True).content.decode()
-    unknown = client.post(FORGOT, {"username": "nobody@nowhere.example"}, follow=True).content.decode()
+    known = forgot(client, plain_user.email, follow=True).content.decode()
+    unknown = forgot(client, "nobody@nowhere.example", follow=True).content.decode()
     assert len(mail.outbox) == 1
 
     def alert(html):
@@ -59,7 +67,7 @@ def test_empty_username_is_refused_with_a_message(client):
 
 @pytest.mark.django_db(transaction=True)
 def test_temporary_password_forces_a_change_before_any_page(client, plain_user):
-    client.post(FORGOT, {"username": plain_user.email})
+    forgot(client, plain_user.email)
     temp = temp_password_from_mail(mail.outbox[0])
     response = client.post("/accounts/login/", {"username": plain_user.email, "password": temp})
     assert response.status_code == 302
@@ -79,7 +87,7 @@ def test_temporary_password_forces_a_change_before_any_page(client, plain_user):
 
 @pytest.mark.django_db(transaction=True)
 def test_temporary_password_works_only_once(client, plain_user):
-    client.post(FORGOT, {"username": plain_user.email})
+    forgot(client, plain_user.email)
     temp = temp_password_from_mail(mail.outbox[0])
     assert can_log_in(client, plain_user.email, temp)
     client.logout()
@@ -88,7 +96,7 @@ def test_temporary_password_works_only_once(client, plain_user):
 
 @pytest.mark.django_db(transaction=True)
 def test_expired_temporary_password_is_refused(client, plain_user):
-    client.post(FORGOT, {"username": plain_user.email})
+    forgot(client, plain_user.email)
     temp = temp_password_from_mail(mail.outbox[0])
     TemporaryPassword.objects.update(expires_at=timezone.now() - timezone.timedelta(seconds=1))
     assert not can_log_in(client, plain_user.email, temp)
@@ -96,17 +104,17 @@ def test_expired_temporary_password_is_refused(client, plain_user):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_new_request_cancels_the_previous_temporary_password(client, plain_user):
-    client.post(FORGOT, {"username": plain_user.email})
-    client.post(FORGOT, {"username": plain_user.email})
+    forgot(client, plain_user.email)
+    forgot(client, plain_user.email)
     first, second = (temp_password_from_mail(m) for m in mail.outbox)
     assert not can_log_in(client, plain_user.email, first)
     assert can_log_in(client, plain_user.email, second)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_temporary_password_lifetime_is_configurable(client, plain_user, settings):
     settings.FMP_TEMP_PASSWORD_MAX_AGE_MINUTES = 5
-    client.post(FORGOT, {"username": plain_user.email})
+    forgot(client, plain_user.email)
     temp = TemporaryPassword.objects.get(user=plain_user)
     assert abs((temp.expires_at - temp.created_at).total_seconds() - 300) < 5
 
