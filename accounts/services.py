@@ -89,7 +89,7 @@ def temporary_password_send(*, user_id: int | None, login_url: str) -> bool:
     if user_id is None:
         return False
     user = User.objects.filter(pk=user_id, is_active=True).exclude(email="").first()
-    if user is None:
+    if user is None or not user.account_is_active:  # an inactive account's users cannot log in
         return False
     password = generate_temporary_password()
     message = render(

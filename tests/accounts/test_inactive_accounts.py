@@ -124,3 +124,20 @@ def test_no_mail_to_users_of_an_inactive_account(account, django_capture_on_comm
             user=user, kind="order_placed", template="accounts/email/temporary_password", context=context
         )
     assert queued is False and len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_forgot_password_sends_nothing_to_a_user_of_an_inactive_account(plain_user, account):
+    from accounts.notifications import background_wait
+
+    deactivate(account.parent)
+    response = english_client().post(
+        "/accounts/password/forgot/", {"username": plain_user.email}, follow=True
+    )
+    background_wait()
+    assert response.status_code == 200 and not mail.outbox
+    account.parent.is_active = True
+    account.parent.save()
+    english_client().post("/accounts/password/forgot/", {"username": plain_user.email}, follow=True)
+    background_wait()
+    assert len(mail.outbox) == 1
