@@ -96,3 +96,20 @@ class ProfileForm(forms.ModelForm):
         if clash:
             raise forms.ValidationError(_("Another user already has this e-mail address."))
         return email
+
+
+class OTPCodeForm(forms.Form):
+    """A code from the authenticator app (or, at login, a recovery code)."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "one-time-code",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )
