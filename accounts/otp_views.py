@@ -21,9 +21,11 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_session_verified
@@ -63,6 +65,7 @@ def _pending(request) -> tuple | None:
     return user, state
 
 
+@method_decorator(never_cache, name="dispatch")
 class OTPVerifyView(FormView):
     """The login's second step: the app's code or a recovery code. Wrong codes count
     toward the lock-out like wrong passwords; a locked-out user's codes are refused."""
@@ -133,6 +136,7 @@ class OTPVerifyView(FormView):
         return get_lockout_response(self.request, None, self._credentials(user))
 
 
+@method_decorator(never_cache, name="dispatch")  # secrets and codes: never kept by a cache
 class OTPSetupView(LoginRequiredMixin, FormView):
     """Set up an authenticator app: the secret (text, otpauth link, QR code), then a code
     from the app to confirm; then the recovery codes, shown once."""
@@ -171,6 +175,7 @@ class OTPSetupView(LoginRequiredMixin, FormView):
         return redirect("accounts:otp_recovery_codes")
 
 
+@method_decorator(never_cache, name="dispatch")  # secrets and codes: never kept by a cache
 class OTPRecoveryCodesView(LoginRequiredMixin, TemplateView):
     """New recovery codes are shown once, right after they are made; later only their count."""
 
