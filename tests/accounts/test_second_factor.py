@@ -132,6 +132,26 @@ def test_a_recovery_code_logs_in_once(staff):
 
 
 @pytest.mark.django_db
+def test_new_recovery_codes_replace_the_old_ones_and_keep_the_session(staff):
+    first = Client()
+    first.force_login(staff)
+    _secret, old_codes = enrol(first)
+    client = Client()
+    password_step(client, staff)
+    client.post(VERIFY, {"code": old_codes[0]})
+    response = client.post(CODES, follow=True)
+    assert "New recovery codes made" in response.content.decode()
+    new_codes = re.findall(r'<li class="col">([a-z2-7]{8})</li>', response.content.decode())
+    assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
+    # The session that logged in with a recovery code is still logged in.
+    assert client.get("/admin/").status_code == 200
+    client.post("/accounts/logout/")
+    password_step(client, staff)
+    assert client.post(VERIFY, {"code": old_codes[1]}).status_code == 200  # refused
+    assert client.post(VERIFY, {"code": new_codes[0]}).status_code == 302
+
+
+@pytest.mark.django_db
 def test_wrong_codes_count_toward_the_lock_out_and_then_the_right_code_is_refused(settings, helpdesk):
     settings.AXES_FAILURE_LIMIT = 5
     secret = secret_of(helpdesk)
