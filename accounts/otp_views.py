@@ -79,15 +79,11 @@ class OTPVerifyView(FormView):
             if not request.user.is_authenticated:
                 messages.info(request, _("Please log in again."))
             return redirect("accounts:login")
-        return super().dispatch(request, *args, **kwargs)
-
-    def post(self, request, *args, **kwargs):
         from axes.handlers.proxy import AxesProxyHandler
 
-        user, _state = self.pending
-        if AxesProxyHandler.is_locked(request, self._credentials(user)):
-            return self._locked_out(user)
-        return super().post(request, *args, **kwargs)
+        if AxesProxyHandler.is_locked(request, self._credentials(self.pending[0])):
+            return self._locked_out(self.pending[0])
+        return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
         from axes.handlers.proxy import AxesProxyHandler

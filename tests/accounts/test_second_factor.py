@@ -177,6 +177,7 @@ def test_wrong_codes_count_toward_the_lock_out_and_then_the_right_code_is_refuse
     assert refused.status_code == 429
     assert waiting.get("/admin/").status_code == 302
     assert "_auth_user_id" not in waiting.session
+    assert waiting.get(VERIFY)["Location"] == LOGIN  # that login is over too
 
 
 @pytest.mark.django_db
@@ -272,6 +273,47 @@ def test_a_temporary_password_does_not_skip_the_code(client, helpdesk, django_ca
     assert client.get("/accounts/password/change/")["Location"].startswith(LOGIN)
     client.post(VERIFY, {"code": fresh_code(helpdesk)})
     assert client.get("/")["Location"] == "/accounts/password/change/"
+
+
+@pytest.mark.django_db
+def test_staff_with_a_temporary_password_change_it_then_set_up_the_app(
+    client, staff, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from accounts import services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.temporary_password_request(identifier=staff.email, login_url="http://testserver/")
+    temp = re.search(r":\s+([A-Za-z0-9]{12})\s", mail.outbox[-1].body).group(1)
+    assert password_step(client, staff, temp).status_code == 302
+    assert client.get("/admin/")["Location"] == "/accounts/password/change/"
+    changed = client.post(
+        "/accounts/password/change/", {"new_password1": "Brand-New-7x", "new_password2": "Brand-New-7x"}
+    )
+    assert changed.status_code == 302
+    assert client.get("/admin/")["Location"] == SETUP
+    enrol(client)
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_another_phone_replaces_the_first_app(client, plain_user):
+    client.force_login(plain_user)
+    first_secret, _codes = enrol(client)
+    page = client.get(SETUP).content.decode()
+    second_secret = re.search(r'data-testid="otp-secret">([A-Z2-7 ]+)<', page).group(1)
+    assert second_secret != first_secret
+    # Until the new app is confirmed, the first one still logs in.
+    other = Client()
+    password_step(other, plain_user)
+    assert other.post(VERIFY, {"code": fresh_code(plain_user, first_secret)}).status_code == 302
+    assert client.post(SETUP, {"code": totp(second_secret)}).status_code == 302
+    assert client.get("/settings/").status_code == 200  # the session that confirmed it stays
+    third = Client()
+    password_step(third, plain_user)
+    assert third.post(VERIFY, {"code": fresh_code(plain_user, first_secret)}).status_code == 200
+    assert third.post(VERIFY, {"code": fresh_code(plain_user, second_secret)}).status_code == 302
 
 
 @pytest.mark.django_db

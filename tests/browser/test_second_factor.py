@@ -60,3 +60,8 @@ def test_staff_enrols_logs_out_and_logs_in_with_a_code(page, screenshot):
     page.goto("/admin/accounts/user/")
     page.get_by_role("link", name="newdesk@fmp.example").wait_for()
     screenshot("admin")
+
+    page.goto("/settings/")
+    card = page.get_by_test_id("otp-card")
+    card.get_by_text("10 recovery codes left").wait_for()
+    screenshot("settings")
