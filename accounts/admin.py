@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.models import Account, Site, User
 
@@ -14,8 +15,8 @@ class SiteInline(admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "parent", "is_active", "created_at"]
-    list_filter = ["is_active", ("parent", admin.RelatedOnlyFieldListFilter)]
+    list_display = ["__str__", "parent", "is_active", "require_otp", "created_at"]
+    list_filter = ["is_active", "require_otp", ("parent", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "parent__name"]
     list_select_related = ["parent__parent"]
     autocomplete_fields = ["parent"]
@@ -62,6 +63,7 @@ class UserAdmin(DjangoUserAdmin):
         "role",
         "is_staff",
         "is_active",
+        "otp_enrolled",
     ]
     list_filter = [
         "is_staff",
@@ -112,9 +114,37 @@ class UserAdmin(DjangoUserAdmin):
         ),
     ]
     filter_horizontal = ["groups", "user_permissions"]
+    actions = ["otp_reset"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("groups")
+        from django.db.models import Exists, OuterRef
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return super().get_queryset(request).prefetch_related("groups").annotate(has_otp=Exists(enrolled))
+
+    @admin.display(description=_("two-step verification"), boolean=True, ordering="has_otp")
+    def otp_enrolled(self, obj):
+        return obj.has_otp
+
+    @admin.action(description=_("Reset two-step verification (lost phone)"))
+    def otp_reset(self, request, queryset):
+        from accounts.otp import otp_disable
+
+        users = list(queryset)
+        for user in users:
+            otp_disable(user=user)
+        self.message_user(
+            request,
+            ngettext(
+                "Two-step verification reset for %(count)d user: the next login needs no code, or "
+                "sets up a new app where it is required.",
+                "Two-step verification reset for %(count)d users: the next login needs no code, or "
+                "sets up a new app where it is required.",
+                len(users),
+            )
+            % {"count": len(users)},
+        )
 
     @admin.display(description=_("role"))
     def role(self, obj):

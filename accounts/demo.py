@@ -8,6 +8,7 @@ from django.db import transaction
 
 from accounts import roles
 from accounts.models import Account, Site, User
+from accounts.otp import otp_device_ensure
 from documents.models import ExternalLink
 
 DEFAULT_DEMO_PASSWORD = "Demo-Fleet-2026"  # noqa: S105 -- documented demo password
@@ -57,6 +58,7 @@ def demo_world_build(*, password: str) -> dict:
     accounts = {"pursuit": pursuit, "other": other}
     sites = {"pursuit": xps, "other": other_site}
     users = {}
+    otp_devices = {}
     for spec in DEMO_USERS:
         user = User.objects.filter(username=spec.email).first()
         if user is None:
@@ -75,6 +77,8 @@ def demo_world_build(*, password: str) -> dict:
             if spec.role:
                 user.groups.add(roles.role_group(spec.role))
         users[spec.email] = user
+        if spec.role is None:  # staff log in with a second factor: the demo prints its secret
+            otp_devices[spec.email] = otp_device_ensure(user=user)
     for order, (title, url) in enumerate(
         [
             ("Xerox support", "https://www.support.xerox.com/"),
@@ -87,7 +91,12 @@ def demo_world_build(*, password: str) -> dict:
         if created and order == 1:
             link.accounts.add(abc, pursuit)
     _demo_documents(abc, pursuit)
-    return {"accounts": [abc, pursuit, other], "sites": [xps, other_site], "users": users}
+    return {
+        "accounts": [abc, pursuit, other],
+        "sites": [xps, other_site],
+        "users": users,
+        "otp_devices": otp_devices,
+    }
 
 
 def _demo_documents(abc, pursuit) -> None:

@@ -121,3 +121,20 @@ class ProfileForm(forms.ModelForm):
         self.fields["default_site"].queryset = Site.objects.for_user(self.instance)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class OTPCodeForm(forms.Form):
+    """A code from the authenticator app (or, at login, a recovery code)."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "one-time-code",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )

@@ -81,3 +81,43 @@ class InactiveAccountMiddleware:
             )
             return redirect("accounts:login")
         return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """The second factor, after ``django_otp.middleware.OTPMiddleware``.
+
+    A user with an authenticator app is logged in only by the login's code step
+    (``accounts.otp_views``); a session of such a user that has not passed it (one opened
+    before the app was set up, elsewhere) is logged out. A user who must use one
+    (``accounts.otp.otp_required``) and has none reaches only the set-up page.
+    """
+
+    ALLOWED_PREFIXES = ("/i18n/", "/healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not user.is_verified():
+            from django.contrib.auth.views import redirect_to_login
+
+            from accounts import otp
+
+            if otp.otp_enrolled(user):
+                logout(request)
+                messages.info(request, _("Please log in again with your authenticator app's code."))
+                return redirect_to_login(request.get_full_path())
+            if not user.must_change_password and otp.otp_required(user) and not self._allowed(request):
+                return redirect("accounts:otp_setup")
+        return self.get_response(request)
+
+    def _allowed(self, request) -> bool:
+        allowed = {
+            reverse("accounts:otp_setup"),
+            reverse("accounts:otp_recovery_codes"),
+            reverse("accounts:logout"),
+        }
+        return request.path in allowed or request.path.startswith(
+            (settings.STATIC_URL, *self.ALLOWED_PREFIXES)
+        )

@@ -49,6 +49,14 @@ class Account(models.Model):
         related_name="children",
     )
     is_active = models.BooleanField(_("active"), default=True)
+    require_otp = models.BooleanField(
+        _("two-step verification required"),
+        default=False,
+        help_text=_(
+            "Users of this account and of its sub-accounts must set up an authenticator app "
+            "before they can use the portal."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = models.Manager.from_queryset(AccountQuerySet)()

@@ -39,6 +39,15 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def form_valid(self, form):
+        from accounts.otp import otp_enrolled
+        from accounts.otp_views import otp_login_start
+
+        user = form.get_user()
+        if otp_enrolled(user):  # the password is not enough: the code step logs in
+            return otp_login_start(self.request, user, next_url=self.get_success_url())
+        return super().form_valid(form)
+
 
 class LogoutView(auth_views.LogoutView):
     pass

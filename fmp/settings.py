@@ -30,7 +30,7 @@ ALLOWED_HOSTS = env_list("FMP_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"
 CSRF_TRUSTED_ORIGINS = env_list("FMP_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "fmp.apps.PortalAdminConfig",  # Django's admin, behind the portal's login and second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "printers",
     "meters",
@@ -59,10 +62,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.InactiveAccountMiddleware",
     "accounts.middleware.ForcePasswordChangeMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -173,6 +178,18 @@ AXES_ENABLE_ADMIN = True
 FMP_TEMP_PASSWORD_PER_USER = env_int("FMP_TEMP_PASSWORD_PER_USER", 3, minimum=1)
 FMP_TEMP_PASSWORD_PER_ADDRESS = env_int("FMP_TEMP_PASSWORD_PER_ADDRESS", 20, minimum=1)
 FMP_TEMP_PASSWORD_THROTTLE_MINUTES = env_int("FMP_TEMP_PASSWORD_THROTTLE_MINUTES", 60, minimum=1)
+
+# Second factor (django-otp): TOTP apps plus single-use recovery codes. Staff must enrol
+# before the admin opens; customer users may, and the help desk can require it per account.
+# Wrong codes count toward the axes lock-out above (django-otp's own throttle is off).
+FMP_STAFF_OTP_REQUIRED = env_bool("FMP_STAFF_OTP_REQUIRED", True)
+OTP_TOTP_ISSUER = env_str("FMP_OTP_ISSUER", "FMP")
+OTP_TOTP_SYNC = False  # codes are judged by the server's clock, one step (30 s) either way
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Minutes between the password and the code of a login before it has to start again.
+FMP_OTP_LOGIN_MINUTES = 10
 
 SESSION_COOKIE_AGE = env_int("FMP_SESSION_AGE_SECONDS", 8 * 3600, minimum=60)
 

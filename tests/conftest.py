@@ -101,7 +101,34 @@ def outsider(other_account, other_site):
 
 @pytest.fixture
 def helpdesk(db):
-    return make_user("helpdesk@fmp.example", is_staff=True, is_superuser=True)
+    """Help-desk staff, with the authenticator app that staff must have (accounts.otp)."""
+    from accounts.otp import otp_device_ensure
+
+    user = make_user("helpdesk@fmp.example", is_staff=True, is_superuser=True)
+    otp_device_ensure(user=user)
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """``client.force_login(user)`` skips the password; it skips the second factor too: the
+    session counts as verified by the user's authenticator app, if the user has one. (The
+    real login with a code is tested in tests/accounts/test_second_factor.py.)"""
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        from accounts.otp import totp_device
+
+        device = totp_device(user)
+        if device is not None:
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture

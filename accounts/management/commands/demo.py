@@ -7,6 +7,7 @@ import os
 from django.core.management.base import BaseCommand
 
 from accounts.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, demo_world_build
+from accounts.otp import totp_secret
 
 
 class Command(BaseCommand):
@@ -54,3 +55,9 @@ class Command(BaseCommand):
         for spec in DEMO_USERS:
             role = spec.role or "Help desk"
             self.stdout.write(f"  {spec.email:<28} {role}")
+        for email, device in world["otp_devices"].items():
+            self.stdout.write(
+                f"Two-step verification of {email}: secret key {totp_secret(device)} (add it to an "
+                "authenticator app, time-based), or print the current code with:\n"
+                f"  python manage.py totp_code {email}"
+            )
