@@ -20,6 +20,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.crypto import constant_time_compare
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -108,6 +109,8 @@ class OTPVerifyView(FormView):
         del self.request.session[PENDING_SESSION_KEY]
         auth_login(self.request, user, backend=state["backend"])
         otp_session_verified(self.request, device)
+        if user.language:  # from now on the user's own language, this message included
+            translation.activate(user.language)
         if isinstance(device, StaticDevice):
             left = otp.recovery_codes_left(user)
             messages.warning(

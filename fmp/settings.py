@@ -189,7 +189,7 @@ OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Minutes between the password and the code of a login before it has to start again.
-FMP_OTP_LOGIN_MINUTES = 10
+FMP_OTP_LOGIN_MINUTES = env_int("FMP_OTP_LOGIN_MINUTES", 10, minimum=1)
 
 SESSION_COOKIE_AGE = env_int("FMP_SESSION_AGE_SECONDS", 8 * 3600, minimum=60)
 
