@@ -54,8 +54,9 @@ def test_staff_enrols_logs_out_and_logs_in_with_a_code(page, screenshot):
     password_step(page, staff)
     page.wait_for_url("**/accounts/otp/")
     screenshot("code-step")
+    # Logged out, the code step is in the language of the login page (French by default).
     page.get_by_role("textbox", name="Code").fill(fresh_code(staff, secret))
-    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("button", name="Valider").click()
     page.wait_for_url(re.compile(r".*/$"))
     page.goto("/admin/accounts/user/")
     page.get_by_role("link", name="newdesk@fmp.example").wait_for()
