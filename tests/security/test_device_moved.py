@@ -114,6 +114,7 @@ def moved(account, site, manager, other_account, other_site, helpdesk, b_users):
         conditions=["jammed"],
         managed_by_snmp=False,
         under_contract=True,
+        primary_contact_email="marta@abc-cars.example",
     )
     now = timezone.now()
     CounterSample.objects.create(
@@ -159,7 +160,8 @@ def moved(account, site, manager, other_account, other_site, helpdesk, b_users):
         {"account": other_account.pk, "site": other_site.pk},
     )
     device.refresh_from_db()
-    assert device.account == other_account
+    assert device.account == other_account and device.site == other_site
+    assert device.primary_contact_email == ""  # A's contact is not B's
     b_manager, _b_user = b_users
     meter_read_submit(device=device, values={"total": 5555}, by=b_manager, description="B's first read")
     return {
@@ -331,3 +333,22 @@ def test_the_new_account_is_reminded_to_read_a_device_it_has_never_read(
     with django_capture_on_commit_callbacks(execute=True):
         assert meter_reminders_send() == 2  # A's fresh read does not stand for B's
     assert {m.to[0] for m in mail.outbox} == {u.email for u in b_users}
+
+
+def test_the_help_desk_cannot_move_a_device_and_leave_it_on_the_previous_accounts_site(
+    account, site, other_account, helpdesk
+):
+    device = factories.device(account, site, serial="SN-MOVED-3")
+    client = logged_in(helpdesk)
+    url = f"/admin/printers/device/{device.pk}/change/"
+    parser = _FormFields()
+    parser.feed(body(client.get(url)))
+    data: dict[str, list[str]] = {}
+    for name, value in parser.data:
+        data.setdefault(name, []).append(value)
+    data["account"] = [str(other_account.pk)]
+    response = client.post(url, data)
+    assert response.status_code == 200  # the form again, with the error on the site
+    assert "site" in response.context["adminform"].form.errors
+    device.refresh_from_db()
+    assert device.account == account
