@@ -135,7 +135,12 @@ def billed_devices(user, start: datetime, end: datetime):
     ids = visible_account_ids(user)
     if not ids:  # the help desk (every device) or nobody
         return Device.objects.for_user(user).annotate(moved_away=Value(False))
-    moved = visible_reads(user).filter(read_at__gt=start, read_at__lte=end).values("device_id")
+    moved = (
+        visible_reads(user)
+        .filter(read_at__gt=start, read_at__lte=end)
+        .exclude(device__account_id__in=ids)
+        .values("device_id")
+    )
     return Device.objects.filter(Q(account_id__in=ids) | Q(pk__in=moved)).annotate(
         moved_away=ExpressionWrapper(~Q(account_id__in=ids), output_field=BooleanField())
     )
