@@ -7,6 +7,15 @@ the user's account and its sub-accounts. Help-desk staff see every account. Anon
 users, and users attached to no account, see nothing. Customer-facing views get their
 querysets through :class:`accounts.mixins.TenantScopedMixin`, which calls this method, so
 no view can forget it.
+
+A device's history (tickets, supply orders, meter reads) belongs to the account the device
+had when each record was made, not to the device: these models derive from
+:class:`DeviceHistoryRecord`, carry their own ``account`` (stamped at creation from the
+device) and have ``tenant_path = "account"``. When the help desk moves a device to another
+account, the new account sees the device and its telemetry (levels, counters, state
+history) but none of the previous account's records. Read such records through
+``for_user`` as well, including from a device (``device.tickets.for_user(user)``), never
+``device.tickets.all()`` in a customer view.
 """
 
 from __future__ import annotations
@@ -36,6 +45,12 @@ def visible_account_ids(user) -> frozenset[int] | None:
     return ids
 
 
+def sees_account(user, account_id: int | None) -> bool:
+    """Whether ``user`` sees that account (a record's device may have moved to another one)."""
+    ids = visible_account_ids(user)
+    return ids is None or account_id in ids
+
+
 def sees_several_accounts(user) -> bool:
     """Whether ``user`` sees more than one account (help desk, or an account with
     sub-accounts): lists then name each row's account and can be filtered by it."""
@@ -55,6 +70,12 @@ class TenantQuerySet(models.QuerySet):
         lookup = f"{path}__in" if path else "pk__in"
         return self.filter(**{lookup: ids})
 
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        if issubclass(self.model, DeviceHistoryRecord):
+            stamp_account(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
     def within_history(self, user, field: str) -> TenantQuerySet:
         """Rows whose ``field`` falls in the user's window (Settings: last 90 days or all)."""
         since = user.history_since()
@@ -62,3 +83,34 @@ class TenantQuerySet(models.QuerySet):
 
 
 TenantManager = models.Manager.from_queryset(TenantQuerySet)
+
+
+def stamp_account(records) -> None:
+    """Give each new record without an account its device's account at this moment."""
+    missing = [r for r in records if r.account_id is None and r.device_id is not None]
+    if not missing:
+        return
+    from printers.models import Device
+
+    accounts = dict(
+        Device.objects.filter(pk__in={r.device_id for r in missing}).values_list("pk", "account_id")
+    )
+    for record in missing:
+        record.account_id = accounts.get(record.device_id)
+
+
+class DeviceHistoryRecord(models.Model):
+    """A record of a device's history that belongs to the account it was made for.
+
+    Subclasses declare ``account`` and ``device`` foreign keys; a new record saved (or
+    bulk-created) without an account gets the device's current one."""
+
+    tenant_path = "account"
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            stamp_account([self])
+        super().save(*args, **kwargs)

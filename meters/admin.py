@@ -31,10 +31,20 @@ class CorrectionForm(forms.ModelForm):
 class MeterReadAdmin(admin.ModelAdmin):
     """Reads are never edited: "Add" makes a correction that supersedes the original."""
 
-    list_display = ["device", "counter", "value", "read_at", "source", "by", "superseded", "below_previous"]
+    list_display = [
+        "device",
+        "account",
+        "counter",
+        "value",
+        "read_at",
+        "source",
+        "by",
+        "superseded",
+        "below_previous",
+    ]
     list_filter = ["source", "counter", "superseded", "below_previous"]
-    search_fields = ["device__serial_number", "description"]
-    list_select_related = ["device", "by"]
+    search_fields = ["device__serial_number", "description", "account__name"]
+    list_select_related = ["device", "account", "by"]
     raw_id_fields = ["corrects"]
     date_hierarchy = "read_at"
 
@@ -48,6 +58,7 @@ class MeterReadAdmin(admin.ModelAdmin):
             return ["corrects", "value", "description"]
         return [
             "device",
+            "account",
             "counter",
             "value",
             "read_at",

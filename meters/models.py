@@ -7,21 +7,29 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.tenancy import TenantManager
+from accounts.models import Account
+from accounts.tenancy import DeviceHistoryRecord, TenantManager
 from meters.choices import AnomalyState, ReadSource
 from printers.choices import CounterType
 
 
-class MeterRead(models.Model):
+class MeterRead(DeviceHistoryRecord):
     """One read of one counter of a device: automatic (polling), manual, estimated or a correction.
 
     A correction never edits a read: it is a new read that supersedes the original, with
-    who made it and why; the original stays.
+    who made it and why; the original stays. Every read belongs to the account the device
+    had when it was made (the one billed for it): a device moved to another account starts
+    a new history there.
     """
 
-    tenant_path = "device__account"
-
     device = models.ForeignKey("printers.Device", on_delete=models.CASCADE, related_name="meter_reads")
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="meter_reads",
+        db_index=False,  # reads are always reached through their device (indexes below)
+    )
     counter = models.CharField(_("counter"), max_length=20, choices=CounterType.choices)
     value = models.BigIntegerField(_("value"))
     read_at = models.DateTimeField(_("read on"), db_index=True)

@@ -5,19 +5,30 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from accounts.tenancy import visible_account_ids
 from meters.choices import ReadStatus
-from meters.models import MeterRead
-from meters.services import read_status
+from meters.services import read_status, visible_reads
 from printers.models import Device
 
 
-def last_read_subquery():
+def last_read_subquery(user=None):
+    """When the device was last read, among the reads ``user`` may see (see ``visible_reads``)."""
     return Subquery(
-        MeterRead.objects.filter(device=OuterRef("pk"), superseded=False)
+        visible_reads(user)
+        .filter(device=OuterRef("pk"), superseded=False)
         .order_by("-read_at")
         .values("read_at")[:1]
     )
@@ -29,9 +40,10 @@ def meter_list_rows(user):
         Device.objects.for_user(user)
         .select_related("model", "site", "account")
         .annotate(
-            last_read_at=last_read_subquery(),
+            last_read_at=last_read_subquery(user),
             last_total=Subquery(
-                MeterRead.objects.filter(device=OuterRef("pk"), superseded=False, counter="total")
+                visible_reads(user)
+                .filter(device=OuterRef("pk"), superseded=False, counter="total")
                 .order_by("-read_at")
                 .values("value")[:1]
             ),
@@ -67,8 +79,9 @@ def devices_with_read_status(user) -> list[Device]:
     return devices
 
 
-def monthly_volumes(*, devices, end: datetime, months: int = 12):
-    """Total pages per month over the last ``months`` months, for the account (sum of devices).
+def monthly_volumes(*, devices, end: datetime, months: int = 12, user=None):
+    """Total pages per month over the last ``months`` months, for the account (sum of devices),
+    from the reads ``user`` may see (see ``visible_reads``).
 
     A month's volume is the increase of the device's highest total read in that month over
     the previous month's. Only the reads of those months (and the one before) are read."""
@@ -76,9 +89,8 @@ def monthly_volumes(*, devices, end: datetime, months: int = 12):
     year, month = divmod(first.year * 12 + first.month - 1 - months, 12)
     since = first.replace(year=year, month=month + 1)  # the month before the first one shown
     rows = (
-        MeterRead.objects.filter(
-            device__in=devices, counter="total", superseded=False, read_at__gte=since, read_at__lte=end
-        )
+        visible_reads(user)
+        .filter(device__in=devices, counter="total", superseded=False, read_at__gte=since, read_at__lte=end)
         .annotate(month=TruncMonth("read_at"))
         .values("device_id", "month")
         .annotate(top=Max("value"))
@@ -109,8 +121,26 @@ def meter_summary(user, search: str = "") -> dict:
     return (
         Device.objects.for_user(user)
         .search(search)
-        .annotate(last_read_at=last_read_subquery())
+        .annotate(last_read_at=last_read_subquery(user))
         .aggregate(
             total=Count("pk"), **{status.value: Count("pk", filter=q) for status, q in filters.items()}
         )
+    )
+
+
+def billed_devices(user, start: datetime, end: datetime):
+    """The devices of a billing report: the user's, and those moved to another account
+    since that still have reads of the user's accounts in the period (the pages printed
+    before the move are theirs). Each has ``moved_away``: its site is no longer theirs to see."""
+    ids = visible_account_ids(user)
+    if not ids:  # the help desk (every device) or nobody
+        return Device.objects.for_user(user).annotate(moved_away=Value(False))
+    moved = (
+        visible_reads(user)
+        .filter(read_at__gt=start, read_at__lte=end)
+        .exclude(device__account_id__in=ids)
+        .values("device_id")
+    )
+    return Device.objects.filter(Q(account_id__in=ids) | Q(pk__in=moved)).annotate(
+        moved_away=ExpressionWrapper(~Q(account_id__in=ids), output_field=BooleanField())
     )

@@ -17,7 +17,13 @@ from fmp.csv import csv_response
 from meters.choices import ReadSource, ReadStatus
 from meters.forms import MeterReadForm, PeriodForm
 from meters.models import MeterRead
-from meters.selectors import meter_list_rows, meter_summary, monthly_volumes, read_status_filters
+from meters.selectors import (
+    billed_devices,
+    meter_list_rows,
+    meter_summary,
+    monthly_volumes,
+    read_status_filters,
+)
 from meters.services import (
     MeterReadRefused,
     billing_report,
@@ -25,6 +31,7 @@ from meters.services import (
     latest_reads,
     meter_read_submit,
     month_bounds,
+    visible_reads,
 )
 from meters.tables import MeterListTable
 from printers.charts import line_chart
@@ -85,8 +92,9 @@ class MeterEnterView(TenantScopedMixin, View):
 
     def context(self, device, form, submitted=None, confirm=None):
         latest = latest_reads(device)
-        history = MeterRead.objects.filter(device=device).select_related("by")[:24]
-        months, _per, volumes = monthly_volumes(devices=[device], end=timezone.now(), months=12)
+        user = self.request.user
+        history = visible_reads(user).filter(device=device).select_related("by")[:24]
+        months, _per, volumes = monthly_volumes(devices=[device], end=timezone.now(), months=12, user=user)
         chart = line_chart(
             {"total": list(zip(months, volumes, strict=False))},
             labels={"total": _("Pages")},
@@ -162,8 +170,10 @@ class MeterReportView(TenantScopedMixin, View):
                 start = timezone.make_aware(datetime.combine(data["start"], datetime.min.time()), tz)
                 end = timezone.make_aware(datetime.combine(data["end"], datetime.max.time()), tz)
                 label = f"{data['start']}_{data['end']}"
-        devices = self.get_queryset().select_related("model", "site").order_by("serial_number")
-        usage = billing_report(devices=devices, start=start, end=end)
+        devices = (
+            billed_devices(request.user, start, end).select_related("model", "site").order_by("serial_number")
+        )
+        usage = billing_report(devices=devices, start=start, end=end, user=request.user)
         totals = {
             "mono": sum(u.mono for u in usage),
             "colour": sum(u.colour for u in usage),
@@ -171,7 +181,7 @@ class MeterReportView(TenantScopedMixin, View):
         }
         if request.GET.get("export") == "csv":
             return self.csv(usage, label)
-        chart = self.chart(devices, end)
+        chart = self.chart(devices, end, request.user)
         page = Paginator(usage, 100).get_page(request.GET.get("page"))  # totals cover every page
         return render(
             request,
@@ -187,8 +197,8 @@ class MeterReportView(TenantScopedMixin, View):
             },
         )
 
-    def chart(self, devices, end):
-        months, _per_device, account = monthly_volumes(devices=devices, end=end, months=12)
+    def chart(self, devices, end, user):
+        months, _per_device, account = monthly_volumes(devices=devices, end=end, months=12, user=user)
         series = {"total": [(m, v) for m, v in zip(months, account, strict=False)]}
         return line_chart(series, labels={"total": _("Account")}, y_min=0, title=_("Monthly volume"))
 
@@ -217,7 +227,7 @@ class MeterReportView(TenantScopedMixin, View):
                 yield [
                     u.device.serial_number,
                     u.device.model.name if u.device.model_id else "",
-                    u.device.site.name if u.device.site_id else "",
+                    u.device.site.name if u.device.site_id and not u.device.moved_away else "",
                     start.value if start else "",
                     timezone.localtime(start.read_at).strftime("%Y-%m-%d %H:%M") if start else "",
                     sources.get(start.source, "") if start else "",

@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from printers.models import (
@@ -142,6 +142,19 @@ class DeviceAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def save_model(self, request, obj, form, change):
+        moved = change and "account" in form.changed_data
+        if moved and obj.primary_contact_email and "primary_contact_email" not in form.changed_data:
+            # A person of the previous account: not the new account's contact, nor the
+            # recipient of its automatic orders.
+            obj.primary_contact_email = ""
+            self.message_user(
+                request,
+                _("The device moved to another account: its primary contact e-mail was cleared."),
+                messages.WARNING,
+            )
+        super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Acknowledge: no longer newly discovered"))
     def acknowledge_discovery(self, request, queryset):

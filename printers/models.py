@@ -162,6 +162,14 @@ class Device(models.Model):
     def __str__(self) -> str:
         return self.system_name or self.serial_number or f"#{self.pk}"
 
+    def clean(self):
+        # A device moved to another account cannot keep the previous account's site (its
+        # name and address would show to the new account, and its orders ship there).
+        if self.site_id and self.account_id and self.site.account_id != self.account_id:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"site": _("Choose a site of the device's account.")})
+
     @property
     def refresh_pending(self) -> bool:
         state = getattr(self, "state", None)

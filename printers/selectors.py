@@ -18,10 +18,12 @@ STATE_RANK = Case(
 )
 
 
-def incident_state_subquery():
-    """State of the device's most relevant ticket: an open one first, then the newest."""
+def incident_state_subquery(user):
+    """State of the device's most relevant ticket that ``user`` may see (not a previous
+    account's): an open one first, then the newest."""
     tickets = (
-        Ticket.objects.filter(device=OuterRef("pk"))
+        Ticket.objects.for_user(user)
+        .filter(device=OuterRef("pk"))
         .annotate(closed=Case(When(state=TicketState.DONE, then=Value(1)), default=Value(0)))
         .order_by("closed", "-occurred_at")
         .values("state")[:1]
@@ -29,19 +31,23 @@ def incident_state_subquery():
     return Subquery(tickets)
 
 
-def device_grid_annotate(queryset: QuerySet[Device]) -> QuerySet[Device]:
-    """What each grid row shows, joined in one query (no per-row queries)."""
+def device_grid_annotate(queryset: QuerySet[Device], user) -> QuerySet[Device]:
+    """What each grid row shows to ``user``, joined in one query (no per-row queries)."""
     return (
         queryset.select_related("model", "state", "account")
         .only(*GRID_FIELDS)
-        .annotate(state_rank=STATE_RANK, incident_state=incident_state_subquery(), last_read_at=_last_read())
+        .annotate(
+            state_rank=STATE_RANK,
+            incident_state=incident_state_subquery(user),
+            last_read_at=_last_read(user),
+        )
     )
 
 
-def _last_read():
+def _last_read(user):
     from meters.selectors import last_read_subquery
 
-    return last_read_subquery()
+    return last_read_subquery(user)
 
 
 # The columns the grid and its CSV read; the rest of a device row stays in the database.

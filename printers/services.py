@@ -243,6 +243,7 @@ class _HistoryWriter:
                 self.meter_reads.append(
                     meter_reads_record_automatic(
                         device_id=device.pk,
+                        account_id=device.account_id,
                         counter=counter,
                         value=value,
                         previous=previous["value"] if previous else None,

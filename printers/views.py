@@ -54,7 +54,7 @@ class PrinterListView(TenantScopedMixin, SingleTableMixin, FilterView):
     table_pagination = {"per_page": 50}  # the table paginates; the list view itself does not
 
     def get_queryset(self):
-        return device_grid_annotate(super().get_queryset())
+        return device_grid_annotate(super().get_queryset(), self.request.user)
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
@@ -174,11 +174,11 @@ class PrinterDetailView(TenantScopedMixin, DetailView):
 
     def tab_status(self, device):
         from meters.choices import ReadStatus
-        from meters.models import MeterRead
-        from meters.services import read_status
+        from meters.services import read_status, visible_reads
 
         last = (
-            MeterRead.objects.filter(device=device, superseded=False)
+            visible_reads(self.request.user)
+            .filter(device=device, superseded=False)
             .order_by("-read_at")
             .values_list("read_at", flat=True)
             .first()
@@ -240,7 +240,8 @@ class PrinterDetailView(TenantScopedMixin, DetailView):
         }
 
     def tab_incidents(self, device):
-        return {"tickets": list(device.tickets.select_related("requester").order_by("-occurred_at")[:100])}
+        tickets = device.tickets.for_user(self.request.user)  # not a previous account's
+        return {"tickets": list(tickets.select_related("requester").order_by("-occurred_at")[:100])}
 
 
 class PrinterActionView(LoginRequiredMixin, View):

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Site
-from accounts.tenancy import TenantManager
+from accounts.tenancy import DeviceHistoryRecord, TenantManager
 from printers.choices import Colour, SupplyType
 from supplies.choices import OrderOrigin, OrderStatus
 
@@ -57,10 +57,10 @@ class CartLine(models.Model):
         return f"{self.user_id} {self.device_id} {self.item_id} ×{self.quantity}"
 
 
-class Order(models.Model):
-    """A supply order for one device (from the portal or placed automatically)."""
-
-    tenant_path = "account"
+class Order(DeviceHistoryRecord):
+    """A supply order for one device (from the portal or placed automatically), of the
+    account the device had when it was placed (a device moved to another account leaves it
+    behind)."""
 
     number = models.CharField(_("order number"), max_length=12, unique=True)
     account = models.ForeignKey(
@@ -108,10 +108,12 @@ class Order(models.Model):
         verbose_name_plural = _("supply orders")
         ordering = ["-created_at"]
         constraints = [
-            # At most one open automatic order per device and supply, whatever the workers do.
+            # At most one open automatic order per device, supply and account, whatever the
+            # workers do: a device moved to another account gets the new account's own.
             models.UniqueConstraint(
                 "device",
                 "supply_key",
+                "account",
                 condition=Q(origin="automatic") & Q(status__in=["submitted", "processing", "shipped"]),
                 name="order_one_open_automatic_per_supply",
             )

@@ -232,15 +232,20 @@ def proactive_orders_place(*, device_ids: list[int] | None = None) -> list[Order
 def _automatic_order(supply: Supply, left: float | None) -> Order | None:
     device = supply.device
     key = f"supply-{supply.index}"
+    # Only the device's present account's open orders count (a previous account's are
+    # theirs: the device moved since).
     open_portal = OrderLine.objects.filter(
         order__device=device,
+        order__account_id=device.account_id,
         order__status__in=OPEN_ORDER_STATUSES,
         item__type=supply.type,
         item__colour=supply.colour,
     ).exists()
     if (
         open_portal
-        or Order.objects.filter(device=device, supply_key=key, status__in=OPEN_ORDER_STATUSES).exists()
+        or Order.objects.filter(
+            device=device, account_id=device.account_id, supply_key=key, status__in=OPEN_ORDER_STATUSES
+        ).exists()
     ):
         return None
     item = _matching_item(device, supply)

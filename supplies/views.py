@@ -13,6 +13,7 @@ from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 
 from accounts.mixins import TenantScopedMixin
+from accounts.tenancy import sees_account
 from fmp.csv import csv_response
 from fmp.paging import ForgivingPaginationMixin
 from printers.choices import Colour, SupplyType
@@ -52,6 +53,11 @@ class OrderDetailView(TenantScopedMixin, DetailView):
 
     def get_queryset(self):
         return orders_rows(super().get_queryset())
+
+    def get_context_data(self, **kwargs):
+        # The device may have moved to another account since: named, no longer linked.
+        visible = sees_account(self.request.user, self.object.device.account_id)
+        return super().get_context_data(device_visible=visible, **kwargs)
 
 
 class OrderStartView(TenantScopedMixin, ForgivingPaginationMixin, ListView):

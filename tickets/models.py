@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Site
-from accounts.tenancy import TenantManager
+from accounts.tenancy import DeviceHistoryRecord, TenantManager
 from tickets.choices import EventKind, Severity, TicketOrigin, TicketState
 
 
@@ -75,10 +75,9 @@ class Application(models.Model):
         return self.name
 
 
-class Ticket(models.Model):
-    """A service request on a device (or a user service without device)."""
-
-    tenant_path = "account"
+class Ticket(DeviceHistoryRecord):
+    """A service request on a device (or a user service without device), of the account the
+    device had when it was opened (a device moved to another account leaves it behind)."""
 
     number = models.CharField(_("ticket number"), max_length=8, unique=True)
     account = models.ForeignKey(
@@ -160,10 +159,12 @@ class Ticket(models.Model):
             models.Index(fields=["account", "-occurred_at"]),
         ]
         constraints = [
-            # One open automatic ticket per device and condition, whatever the workers do.
+            # One open automatic ticket per device, condition and account, whatever the
+            # workers do: a device moved to another account opens the new account's own.
             models.UniqueConstraint(
                 "device",
                 "condition_code",
+                "account",
                 condition=Q(origin="monitoring") & Q(state__in=["new", "in_progress"]),
                 name="ticket_one_open_per_device_condition",
             )

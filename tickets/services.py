@@ -120,12 +120,18 @@ def _absolute(path: str) -> str:
 
 
 def ticket_open_for_condition(condition) -> Ticket | None:
-    """An error condition of a device opens one ticket; the database refuses a second while open."""
+    """An error condition of a device opens one ticket for the device's account; the database
+    refuses a second while open. A previous account's open ticket (the device moved since)
+    does not stand for the new account's: that one gets its own."""
     device = condition.device
     if device.account_id and not device.account.active_in_hierarchy:
         return None  # an inactive customer account gets no automatic tickets
     if Ticket.objects.filter(
-        device=device, condition_code=condition.code, origin=TicketOrigin.MONITORING, state__in=OPEN_STATES
+        device=device,
+        account_id=device.account_id,
+        condition_code=condition.code,
+        origin=TicketOrigin.MONITORING,
+        state__in=OPEN_STATES,
     ).exists():
         return None
     service = ServiceType.objects.filter(code=AUTOMATIC_SERVICE).first()

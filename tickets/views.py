@@ -12,7 +12,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from accounts.mixins import TenantScopedMixin
-from accounts.tenancy import sees_several_accounts
+from accounts.tenancy import sees_account, sees_several_accounts
 from tickets import services
 from tickets.choices import OPEN_STATES
 from tickets.forms import CommentForm, TicketDetailsForm, TicketFilterSet, devices_for
@@ -60,8 +60,12 @@ class TicketDetailView(TenantScopedMixin, DetailView):
         events = self.object.events.select_related("author")
         if not self.request.user.is_staff:
             events = events.filter(public=True)
+        device = self.object.device
         return super().get_context_data(
-            events=events, comment_form=kwargs.pop("comment_form", None) or CommentForm(), **kwargs
+            events=events,
+            comment_form=kwargs.pop("comment_form", None) or CommentForm(),
+            device_visible=device is not None and sees_account(self.request.user, device.account_id),
+            **kwargs,
         )
 
     def post(self, request, *args, **kwargs):

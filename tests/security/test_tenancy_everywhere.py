@@ -4,14 +4,18 @@ as a plain user: 404, login redirect or 403 — never another account's data.
 A new URL with a parameter this test does not know fails here until it is added below."""
 
 import pytest
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from accounts import roles
 from documents.models import Document
 from meters.models import MeterRead
+from printers.views import TABS
 from supplies.models import CartLine, ConsumableItem, Order
 from supplies.services import orders_place_from_cart
 from tests import factories
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +76,34 @@ def owned(account, site, manager, helpdesk):
     return {"device": device, "ticket": ticket, "order": order, "document": doc}
 
 
+@pytest.fixture
+def moved(owned, account, site, manager, other_account, other_site):
+    """A device of the first account, with its history (a ticket with a comment, a manual
+    read, an order, all naming the owner), then moved by the help desk to the outsider's
+    account: the outsider now sees the device, never that history."""
+    device = factories.device(account, site, serial="SN-MOVED", state="error", levels={"black": 5})
+    ticket = factories.ticket(account, device, summary=SECRET, requester=manager)
+    ticket.events.create(kind="comment", author=manager, text=SECRET)
+    MeterRead.objects.create(
+        device=device,
+        counter="total",
+        value=4321,
+        read_at=timezone.now(),
+        source="manual",
+        by=manager,
+        description=SECRET,
+    )
+    item = ConsumableItem.objects.get(part_number="P1")
+    CartLine.objects.create(user=manager, device=device, item=item, quantity=1)
+    order = orders_place_from_cart(
+        user=manager,
+        ship_to={"contact_name": SECRET, "contact_phone": "1", "street": "s", "city": "c", "country": "x"},
+    )[0]
+    device.account, device.site = other_account, other_site
+    device.save(update_fields=["account", "site"])
+    return {"device": device, "ticket": ticket, "order": order, "document": owned["document"]}
+
+
 def kwargs_for(name, params, owned):
     by_name = {
         "tickets:ticket_detail": {"number": owned["ticket"].number},
@@ -110,6 +142,8 @@ def urls(owned):
         url = reverse(name, kwargs=kwargs_for(name, params, owned))
         url += QUERIES.get(name, "").format(device=owned["device"].pk)
         result.append((name, url))
+        if name == "printers:printer_detail":  # each tab loads its own data
+            result += [(name, f"{url}?tab={tab}") for tab, _label in TABS]
     return result
 
 
@@ -175,3 +209,22 @@ def test_posting_as_an_outsider_changes_nothing(outsider_client, owned):
     device.refresh_from_db()
     assert device.refresh_requested_at is None
     assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", [roles.USER, roles.FLEET_MANAGER])
+def test_a_device_moved_to_another_account_brings_none_of_its_history(moved, other_account, role):
+    """Every URL, with the moved device, its old ticket and its old order as parameters, as
+    a user of the account the device moved to: the device is theirs, its past is not."""
+    client = Client()
+    client.force_login(make_user(f"{role}@other.example", account=other_account, role=role))
+    for name, url in urls(moved):
+        response = client.get(url)
+        assert response.status_code in (200, 302, 403, 404, 405), (name, url, response.status_code)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        numbers = [n for n in (moved["ticket"].number, moved["order"].number) if n not in url]
+        for secret in (SECRET, "Marta", "Martinez", *numbers):  # (a 404 page names its URL)
+            assert secret.encode() not in body, (name, url, secret)
+        if moved["ticket"].number in url or moved["order"].number in url:
+            assert response.status_code == 404, (name, url)
+        elif f"/{moved['device'].pk}/" in url and name not in MANAGER_ONLY | {"printers:printer_location"}:
+            assert response.status_code == 200, (name, url)  # the device itself is theirs now
