@@ -82,7 +82,7 @@ def test_location_is_not_stored_with_a_foreign_next(manager_client, device, targ
 
 
 @pytest.mark.parametrize("target", NOT_LOCAL)
-def test_login_and_language_refuse_a_foreign_next(client, plain_user, target):
+def test_login_logout_and_language_refuse_a_foreign_next(client, plain_user, target):
     response = client.post(
         "/accounts/login/", {"username": plain_user.email, "password": PASSWORD, "next": target}
     )
@@ -90,6 +90,9 @@ def test_login_and_language_refuse_a_foreign_next(client, plain_user, target):
     assert "_auth_user_id" not in client.session
     response = client.post("/i18n/setlang/", {"language": "en", "next": target})
     assert response.status_code == 400 and "django_language" not in response.cookies
+    client.force_login(plain_user)
+    assert client.post("/accounts/logout/", {"next": target}).status_code == 400
+    assert "_auth_user_id" in client.session  # still logged in: the request did nothing
 
 
 def _query(target):
