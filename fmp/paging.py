@@ -29,6 +29,8 @@ class ForgivingPaginationMixin:
     (bookmarks outlive the rows they paged); ``per_page`` picks one of the offered sizes."""
 
     def get_paginate_by(self, queryset):
+        if self.paginate_by is None:
+            return None
         return page_size(self.request.GET.get("per_page"), self.paginate_by)
 
     def paginate_queryset(self, queryset, page_size):

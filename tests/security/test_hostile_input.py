@@ -116,3 +116,16 @@ def test_report_months_out_of_range_are_form_errors(manager_client, manager):
         assert response.status_code == 200, query
         assert "Enter a " in response.content.decode() and " between " in response.content.decode(), query
         assert manager_client.get(f"/meters/report/?{query}&export=csv").status_code == 200, query
+
+
+def test_ids_beyond_64_bits_in_paths_are_404(manager_client, account, site):
+    from django.urls import reverse
+
+    checked = []
+    for name, _route, params in hostile_walk.portal_urls():
+        for param in params:
+            for value in hostile_walk.PATH_IDS:
+                url = reverse(name, kwargs={param: value})
+                assert manager_client.get(url).status_code == 404, url
+                checked.append(url)
+    assert any("/printers/" in url for url in checked) and any("/documents/" in url for url in checked)
