@@ -9,7 +9,6 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, UpdateView
 
@@ -22,16 +21,17 @@ from accounts.forms import (
     ProfileForm,
     SettingsForm,
 )
+from fmp.redirects import is_local_path
 
 
 def safe_next(request, default: str) -> str:
-    """The ``next`` parameter when it points to this site, else ``default``."""
+    """The ``next`` parameter when it is a path of this site, else ``default``.
+
+    ``fmp.middleware.RequestGuardMiddleware`` has already refused a form submitted with any
+    other ``next`` (before the view stored anything); this check stays for the pages that
+    read it."""
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
+    return target if is_local_path(target) else default
 
 
 class LoginView(auth_views.LoginView):

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminFileWidget
 from django.core.files.uploadedfile import UploadedFile
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from documents.models import Document, ExternalLink
@@ -16,6 +18,27 @@ class ExternalLinkAdmin(admin.ModelAdmin):
     filter_horizontal = ["accounts"]
 
 
+class ProtectedFileWidget(AdminFileWidget):
+    """The stored file as its original name, linked to the protected download view: the
+    private storage has no URL (asking it for one is an error by design)."""
+
+    template_name = "documents/widgets/protected_file_input.html"
+
+    def is_initial(self, value):
+        return bool(value and getattr(value, "name", None))  # Django's asks for the URL
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if self.is_initial(value):
+            document = getattr(value, "instance", None)
+            context["widget"]["file_name"] = (
+                getattr(document, "original_name", "") or value.name.rsplit("/", 1)[-1]
+            )
+            if document is not None and document.pk:
+                context["widget"]["download_url"] = reverse("documents:document_download", args=[document.pk])
+        return context
+
+
 class DocumentForm(forms.ModelForm):
     class Meta:
         model = Document
@@ -29,6 +52,7 @@ class DocumentForm(forms.ModelForm):
             "published_at",
             "expires_at",
         ]
+        widgets = {"file": ProtectedFileWidget}
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

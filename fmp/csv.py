@@ -7,12 +7,16 @@ from collections.abc import Iterable
 
 from django.http import StreamingHttpResponse
 
-_FORMULA_START = ("=", "@", "\t", "\r")
+_FORMULA_START = ("=", "@")
 _SIGN_START = ("+", "-")  # a formula only when something follows: a lone "-" is a placeholder
 
 
 def safe_cell(value) -> str:
-    """Text as a spreadsheet shows it, never as a formula (CSV injection)."""
+    """Text as a spreadsheet shows it, never as a formula (CSV injection).
+
+    Control and invisible characters (NUL, CR, LF, zero-width spaces...) are dropped, and a
+    text that starts with a formula character, also after spaces or a tab (spreadsheets
+    skip them: " =1+1" is a formula), gets a leading apostrophe."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -21,7 +25,12 @@ def safe_cell(value) -> str:
         return str(value)
     text = str(value)
     text = "".join(ch for ch in text if ch in "\t" or ch.isprintable())
-    if text.startswith(_FORMULA_START) or (len(text) > 1 and text.startswith(_SIGN_START)):
+    head = text.lstrip()
+    if (
+        text[:1] == "\t"
+        or head.startswith(_FORMULA_START)
+        or (len(head) > 1 and head.startswith(_SIGN_START))
+    ):
         return "'" + text
     return text
 

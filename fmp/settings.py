@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # NUL characters and off-site or malformed ``next`` refused before any view runs.
+    "fmp.middleware.RequestGuardMiddleware",
     "accounts.middleware.InactiveAccountMiddleware",
     "accounts.middleware.ForcePasswordChangeMiddleware",
     "accounts.middleware.SecondFactorMiddleware",

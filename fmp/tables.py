@@ -6,6 +6,8 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableQuerysetData
 
+from fmp.paging import page_size
+
 
 class BaseTable(tables.Table):
     class Meta:
@@ -13,6 +15,11 @@ class BaseTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-middle mb-0 fmp-table"}
         empty_text = _("Nothing matches these filters.")
         per_page = 50
+
+    def paginate(self, *args, per_page=None, **kwargs):
+        """``per_page`` from the URL (or the view) as one of the offered sizes
+        (``fmp.paging.page_size``): never zero, negative or the whole fleet."""
+        return super().paginate(*args, per_page=page_size(per_page, self._meta.per_page), **kwargs)
 
 
 class PageFirstQuerysetData(TableQuerysetData):

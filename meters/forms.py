@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +43,12 @@ class MeterReadForm(forms.Form):
         return {c: self.cleaned_data.get(f"counter_{c}") for c in self.counters}
 
 
+# Billing periods the report can compute (the month before, the twelve months of the chart):
+# a month or a date out of these is a form error, not a date overflow.
+PERIOD_FIRST = datetime.date(1970, 1, 1)
+PERIOD_LAST = datetime.date(2999, 12, 31)
+
+
 class PeriodForm(forms.Form):
     month = forms.CharField(
         label=_("Month"),
@@ -48,19 +56,49 @@ class PeriodForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "month"}),
         help_text=_("or a custom period"),
     )
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def _in_period(self, name):
+        value = self.cleaned_data.get(name)
+        if value is not None and not PERIOD_FIRST <= value <= PERIOD_LAST:
+            raise forms.ValidationError(
+                _("Enter a date between %(first)s and %(last)s.")
+                % {"first": PERIOD_FIRST, "last": PERIOD_LAST}
+            )
+        return value
+
+    def clean_start(self):
+        return self._in_period("start")
+
+    def clean_end(self):
+        return self._in_period("end")
 
     def clean(self):
         data = super().clean()
         month = (data.get("month") or "").strip()
         if month:
-            import datetime
-
             try:
-                data["month_date"] = datetime.date.fromisoformat(month + "-01")
+                month_date = datetime.date.fromisoformat(month + "-01")
             except ValueError:
                 self.add_error("month", _("Enter a month as YYYY-MM."))
+            else:
+                if PERIOD_FIRST <= month_date <= PERIOD_LAST:
+                    data["month_date"] = month_date
+                else:
+                    self.add_error(
+                        "month",
+                        _("Enter a month between %(first)s and %(last)s.")
+                        % {"first": PERIOD_FIRST.strftime("%Y-%m"), "last": PERIOD_LAST.strftime("%Y-%m")},
+                    )
         elif data.get("start") and data.get("end"):
             if data["end"] < data["start"]:
                 self.add_error("end", _("The end of the period is before its start."))

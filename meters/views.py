@@ -14,6 +14,7 @@ from django_tables2 import SingleTableMixin
 from accounts.mixins import TenantScopedMixin
 from accounts.tenancy import sees_several_accounts
 from fmp.csv import csv_response
+from fmp.ids import parse_id
 from meters.choices import ReadSource, ReadStatus
 from meters.forms import MeterReadForm, PeriodForm
 from meters.models import MeterRead
@@ -48,9 +49,9 @@ class MeterListView(TenantScopedMixin, SingleTableMixin, TemplateView):
     table_pagination = {"per_page": 50}
 
     def get(self, request, *args, **kwargs):
-        device = request.GET.get("device", "")
-        if device.isdigit():  # "Submit meter reads" from the printers actions
-            return redirect("meters:meter_enter", pk=int(device))
+        device = parse_id(request.GET.get("device"))
+        if device is not None:  # "Submit meter reads" from the printers actions
+            return redirect("meters:meter_enter", pk=device)
         return super().get(request, *args, **kwargs)
 
     def wanted(self) -> str:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Site
 from accounts.tenancy import sees_several_accounts
+from fmp.ids import parse_id
 from printers.choices import PrinterState
 from printers.models import Device
 from tickets.choices import TicketState
@@ -68,9 +69,9 @@ class PrinterFilterSet(django_filters.FilterSet):
             # Sites of several accounts: named with their account, and only the chosen
             # account's once one is chosen.
             sites = Site.objects.for_user(user).select_related("account").order_by("account__name", "name")
-            chosen = str(self.data.get("account") or "")
-            if chosen.isdigit():
-                sites = sites.filter(account_id=int(chosen))
+            chosen = parse_id(self.data.get("account"))
+            if chosen is not None:
+                sites = sites.filter(account_id=chosen)
             self.filters["site"].queryset = sites
             self.form.fields["site"].label_from_instance = lambda site: f"{site.account.name} · {site.name}"
         else:

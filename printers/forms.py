@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fmp.ids import parse_id
 from printers.actions import ACTIONS
 
 
@@ -22,7 +23,7 @@ class PrinterActionForm(forms.Form):
         # Ids are checked against the user's devices by the view, not here: an id the
         # user may not see is reported as such, per device.
         raw = self.data.getlist("devices") if hasattr(self.data, "getlist") else []
-        self.fields["devices"].choices = [(v, v) for v in raw if str(v).isdigit()]
+        self.fields["devices"].choices = [(v, v) for v in raw if parse_id(v) is not None]
 
 
 class LocationForm(forms.Form):

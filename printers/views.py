@@ -21,6 +21,7 @@ from accounts.mixins import TenantScopedMixin
 from accounts.tenancy import sees_several_accounts
 from accounts.views import safe_next
 from fmp.csv import csv_response
+from fmp.ids import parse_ids
 from fmp.tables import PageFirstQuerysetData
 from printers import services
 from printers.actions import ACTIONS
@@ -364,7 +365,7 @@ class PrinterRefreshStatusView(LoginRequiredMixin, View):
     tell the page to reload itself so that the new values show without a manual reload."""
 
     def get(self, request):
-        ids = [int(v) for v in request.GET.getlist("devices") if v.isdigit()][:200]
+        ids = parse_ids(request.GET.getlist("devices"), limit=200)
         devices = list(Device.objects.for_user(request.user).filter(pk__in=ids).select_related("state"))
         pending = [d for d in devices if d.refresh_pending]
         if pending:
@@ -382,7 +383,7 @@ class PrinterLocationView(LoginRequiredMixin, View):
 
     def devices(self, request):
         raw = request.POST.getlist("devices") or request.GET.getlist("devices")
-        ids = [int(v) for v in raw if v.isdigit()]
+        ids = parse_ids(raw)
         return list(Device.objects.for_user(request.user).filter(pk__in=ids).select_related("model"))
 
     def dispatch(self, request, *args, **kwargs):

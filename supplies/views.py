@@ -15,6 +15,7 @@ from django_filters.views import FilterView
 from accounts.mixins import TenantScopedMixin
 from accounts.tenancy import sees_account
 from fmp.csv import csv_response
+from fmp.ids import parse_id
 from fmp.paging import ForgivingPaginationMixin
 from printers.choices import Colour, SupplyType
 from printers.models import Device, Supply
@@ -70,9 +71,9 @@ class OrderStartView(TenantScopedMixin, ForgivingPaginationMixin, ListView):
     paginate_by = 25
 
     def get(self, request, *args, **kwargs):
-        device = request.GET.get("device", "")
-        if device.isdigit():
-            return redirect("supplies:order_device", pk=int(device))
+        device = parse_id(request.GET.get("device"))
+        if device is not None:
+            return redirect("supplies:order_device", pk=device)
         return super().get(request, *args, **kwargs)
 
     def search(self) -> str:

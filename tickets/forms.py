@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Site
+from fmp.ids import parse_id
 from printers.models import Device
 from tickets.choices import Severity, TicketOrigin, TicketState
 from tickets.models import Application, ApplicationCategory, ServiceType, Ticket
@@ -71,8 +72,8 @@ class TicketDetailsForm(forms.Form):
         # The application list follows the category (htmx refills it in the browser).
         category = self.data.get("category") if self.is_bound else self.initial.get("category")
         applications = Application.objects.none()
-        if category and str(category).isdigit():
-            applications = Application.objects.filter(active=True, category_id=category)
+        if parse_id(category) is not None:
+            applications = Application.objects.filter(active=True, category_id=parse_id(category))
         self.fields["application"].queryset = applications
 
     def clean_description(self):

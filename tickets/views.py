@@ -13,6 +13,7 @@ from django_tables2 import RequestConfig, SingleTableMixin
 
 from accounts.mixins import TenantScopedMixin
 from accounts.tenancy import sees_account, sees_several_accounts
+from fmp.ids import parse_id
 from tickets import services
 from tickets.choices import OPEN_STATES
 from tickets.forms import CommentForm, TicketDetailsForm, TicketFilterSet, devices_for
@@ -96,8 +97,8 @@ class TicketNewView(NewRequestMixin, TemplateView):
     template_name = "tickets/new_open_tickets.html"
 
     def get(self, request, *args, **kwargs):
-        device = request.GET.get("device", "")
-        if device.isdigit():  # "Request service" from the printers actions: straight to the details
+        device = parse_id(request.GET.get("device"))
+        if device is not None:  # "Request service" from the printers actions: straight to the details
             return redirect(f"{reverse('tickets:ticket_new_details')}?device={device}")
         request.session.pop(DRAFT_KEY, None)
         return super().get(request, *args, **kwargs)
@@ -133,8 +134,8 @@ class TicketNewDeviceView(NewRequestMixin, View):
     def post(self, request):
         if request.POST.get("device") == "user":
             return redirect(f"{reverse('tickets:ticket_new_details')}?user_service=1")
-        device = request.POST.get("device", "")
-        if not device.isdigit() or not devices_for(request.user).filter(pk=device).exists():
+        device = parse_id(request.POST.get("device"))
+        if device is None or not devices_for(request.user).filter(pk=device).exists():
             messages.error(request, _("Choose a device in the list, or the user service."))
             return redirect("tickets:ticket_new_device")
         return redirect(f"{reverse('tickets:ticket_new_details')}?device={device}")
@@ -151,9 +152,9 @@ class TicketNewDetailsView(NewRequestMixin, View):
             if self.request.GET.get("user_service") or self.request.POST.get("user_service"):
                 return None
             raise Http404
-        if not str(raw).isdigit():
+        if parse_id(raw) is None:
             raise Http404
-        return get_object_or_404(devices_for(self.request.user), pk=raw)
+        return get_object_or_404(devices_for(self.request.user), pk=parse_id(raw))
 
     def context(self, form, device):
         open_for_device = self.open_tickets().filter(device=device) if device else Ticket.objects.none()
@@ -219,6 +220,6 @@ class ApplicationOptionsView(NewRequestMixin, View):
     """htmx: the applications of one category, as <option> elements."""
 
     def get(self, request):
-        category = request.GET.get("category", "")
-        apps = Application.objects.filter(active=True, category_id=category) if category.isdigit() else []
+        category = parse_id(request.GET.get("category"))
+        apps = Application.objects.filter(active=True, category_id=category) if category is not None else []
         return render(request, "tickets/includes/application_options.html", {"applications": apps})
