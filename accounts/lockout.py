@@ -17,18 +17,36 @@ change-password form (``login_failure_record``), a wrong second-factor code.
 
 from __future__ import annotations
 
+import ipaddress
+
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_username, get_cool_off
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.shortcuts import render
 
 USER = "user"
 ADDRESS = "address"
+
+
+def client_address(request) -> str | None:
+    """The address that failures are counted against: the connection's own (REMOTE_ADDR;
+    X-Forwarded-For could be forged), an IPv6 address reduced to its /64 network (one
+    subscriber holds a whole /64, so counting single addresses would let it spray freely)."""
+    raw = (request.META.get("REMOTE_ADDR") or "").strip()
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw or None
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)
 
 
 def lockout_username(request, credentials) -> str:
@@ -45,17 +63,31 @@ class PortalLockoutHandler(AxesDatabaseHandler):
     """Axes' database handler, with the user and address limits described above."""
 
     def failure_counts(self, request, credentials=None) -> tuple[int, int]:
-        """Recent failures of this username and of this address (one query)."""
+        """Recent failures of this username, and of this address for any usernames.
+
+        The user's come from axes' attempts (which that user's success clears); the
+        address's from the failure log, which no success clears: a sprayed user logging
+        in between guesses gives the sprayer's address nothing back."""
         username = get_client_username(request, credentials)
-        address = request.axes_ip_address
-        by_user, by_address = Q(username=username), Q(ip_address=address)
-        counts = AccessAttempt.objects.filter(
-            by_user | by_address, attempt_time__gte=get_cool_off_threshold(request)
-        ).aggregate(
-            user=Sum("failures_since_start", filter=by_user),
-            address=Sum("failures_since_start", filter=by_address),
-        )
-        return counts["user"] or 0, counts["address"] or 0
+        since = get_cool_off_threshold(request)
+        by_user = AccessAttempt.objects.filter(username=username, attempt_time__gte=since).aggregate(
+            n=Sum("failures_since_start")
+        )["n"]
+        by_address = AccessFailureLog.objects.filter(
+            ip_address=request.axes_ip_address, attempt_time__gte=since
+        ).count()
+        # Axes judges a failure before it writes it to the log: count it already.
+        by_address += 1 if getattr(request, "_fmp_failure_unlogged", False) else 0
+        return by_user or 0, by_address
+
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        if request is not None:
+            request._fmp_failure_unlogged = True
+        try:
+            super().user_login_failed(sender, credentials, request, **kwargs)
+        finally:
+            if request is not None:
+                request._fmp_failure_unlogged = False
 
     def lockout_reason(self, request, credentials=None) -> str | None:
         user_failures, address_failures = self.failure_counts(request, credentials)

@@ -163,13 +163,15 @@ FMP_TEMP_PASSWORD_MAX_AGE_MINUTES = env_int("FMP_TEMP_PASSWORD_MAX_AGE_MINUTES",
 # after the much higher FMP_LOGIN_ADDRESS_FAILURE_LIMIT failures for any usernames
 # (password spraying), so one person's typos never lock out the office behind the same NAT.
 # Wrong old passwords on the change-password form count too. The address is REMOTE_ADDR
-# (X-Forwarded-For is ignored: a client could forge it).
+# (X-Forwarded-For is ignored: a client could forge it), an IPv6 one taken as its /64.
 AXES_FAILURE_LIMIT = env_int("FMP_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 FMP_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("FMP_LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("FMP_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_HANDLER = "accounts.lockout.PortalLockoutHandler"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"  # IPv6 counted per /64
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # the per-address count (no success clears it)
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

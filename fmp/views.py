@@ -126,9 +126,11 @@ def _check_broker() -> dict:
 
 def _health_details_allowed(request) -> bool:
     """Staff, or a monitoring system that presents ``FMP_HEALTHZ_TOKEN``."""
+    from accounts.otp import otp_satisfied
+
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.is_staff:
-        return True
+    if user is not None and user.is_authenticated and user.is_staff and otp_satisfied(request):
+        return True  # staff past the second factor they must use
     token = settings.FMP_HEALTHZ_TOKEN
     given = request.headers.get("Authorization", "")
     return bool(token) and constant_time_compare(given, f"Bearer {token}")

@@ -180,6 +180,9 @@ def ticket_condition_cleared(condition) -> None:
     """The device left the condition: note it, and close the ticket if nobody handled it yet."""
     for ticket in Ticket.objects.filter(
         device_id=condition.device_id,
+        # Only the current account's: a moved device's telemetry tells the previous
+        # account nothing more (its tickets stay for the help desk to close).
+        account_id=condition.device.account_id,
         condition_code=condition.code,
         origin=TicketOrigin.MONITORING,
         state__in=OPEN_STATES,

@@ -78,3 +78,18 @@ def test_healthz_is_503_when_the_broker_is_down(client, settings):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["status"] == "error"
+
+
+@pytest.mark.django_db
+def test_healthz_details_need_a_staff_session_past_its_second_factor(client, settings):
+    from tests.conftest import PASSWORD, make_user
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    make_user("newdesk@fmp.example", is_staff=True)  # must use an app, has none yet
+    assert (
+        client.post("/accounts/login/", {"username": "newdesk@fmp.example", "password": PASSWORD}).status_code
+        == 302
+    )
+    body = client.get("/healthz").json()
+    assert body["checks"]["broker"] == {"status": "error"} and "vendor" not in body["checks"]["database"]

@@ -72,6 +72,33 @@ def test_spraying_passwords_from_one_address_locks_the_address(client, settings,
     assert login(Client(REMOTE_ADDR="192.0.2.44"), users[0].email).status_code == 302
 
 
+def test_spraying_from_a_whole_ipv6_network_counts_as_one_address(settings, account):
+    settings.FMP_LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    users = [make_user(f"v{i}@abc-cars.example", account=account) for i in range(7)]
+    codes = [
+        # Each guess from another address of the same /64 (one subscriber's network).
+        login(Client(REMOTE_ADDR=f"2001:db8:1:2::{i + 1:x}"), u.email, WRONG).status_code
+        for i, u in enumerate(users[:6])
+    ]
+    assert codes[:5] == [200] * 5 and codes[5] == 429
+    assert login(Client(REMOTE_ADDR="2001:db8:1:2:ffff::9"), users[6].email).status_code == 429
+    # The next /64 is another subscriber: not blocked.
+    assert login(Client(REMOTE_ADDR="2001:db8:1:3::1"), users[6].email).status_code == 302
+
+
+def test_a_sprayed_user_logging_in_gives_the_sprayers_address_nothing_back(settings, account):
+    settings.FMP_LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    users = [make_user(f"w{i}@abc-cars.example", account=account) for i in range(6)]
+    sprayer = Client(REMOTE_ADDR="198.51.100.7")
+    for user in users[:5]:
+        assert login(sprayer, user.email, WRONG).status_code == 200
+    # Those users log in from their office: their own failures go...
+    for user in users[:5]:
+        assert login(Client(REMOTE_ADDR="192.0.2.10"), user.email).status_code == 302
+    # ...but the sprayer's address still has its five: the sixth locks it.
+    assert login(sprayer, users[5].email, WRONG).status_code == 429
+
+
 def test_the_address_limit_is_much_higher_than_the_user_limit(client, settings, account):
     assert settings.FMP_LOGIN_ADDRESS_FAILURE_LIMIT >= 5 * settings.AXES_FAILURE_LIMIT
     users = [make_user(f"s{i}@abc-cars.example", account=account) for i in range(3)]

@@ -148,3 +148,15 @@ def test_the_refusal_page_says_nothing_was_saved(manager_client, manager, settin
     User.objects.filter(pk=manager.pk).update(language="en")
     response = manager_client.post("/accounts/profile/", profile_data(manager, next="floor2"))
     assert response.status_code == 400 and "nothing was saved" in response.content.decode()
+
+
+@pytest.mark.parametrize("target", NOT_LOCAL)
+def test_the_admin_login_and_logout_never_follow_a_foreign_next(client, helpdesk, target):
+    from urllib.parse import quote
+
+    opened = client.get(f"/admin/login/?next={quote(target, safe='')}")
+    assert opened.status_code == 302 and "evil" not in opened["Location"]
+    client.force_login(helpdesk)
+    refused = client.post("/admin/logout/", {"next": target})
+    assert refused.status_code == 400
+    assert client.get("/admin/").status_code == 200  # still logged in: nothing was done
