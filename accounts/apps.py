@@ -9,7 +9,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and users")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
         import fmp.checks  # noqa: F401 - registers the portal's system checks
+        from accounts.backends import temporary_password_used
         from accounts.roles import sync_roles
 
         post_migrate.connect(sync_roles, sender=self, dispatch_uid="accounts.sync_roles")
+        user_logged_in.connect(temporary_password_used, dispatch_uid="accounts.temporary_password_used")

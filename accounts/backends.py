@@ -83,8 +83,23 @@ class TemporaryPasswordBackend(ModelBackend):
                 return None
             if not check_password(password, temp.password_hash):
                 return None
-            temp.used_at = now
-            temp.save(update_fields=["used_at"])
-            user.must_change_password = True
-            user.save(update_fields=["must_change_password"])
-            return user
+        # Used up only once the login completes (``temporary_password_used``): a login
+        # that stops before, at the second factor's code step or on an inactive account,
+        # leaves it valid.
+        user.fmp_temporary_password = temp.pk
+        return user
+
+
+def temporary_password_used(sender, request, user, **kwargs) -> None:
+    """``user_logged_in``: a login made with a temporary password uses it up and forces a
+    password change."""
+    temp_id = getattr(user, "fmp_temporary_password", None)
+    if temp_id is None:
+        return
+    with transaction.atomic():
+        TemporaryPassword.objects.filter(pk=temp_id, user=user, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        user.must_change_password = True
+        user.save(update_fields=["must_change_password"])
+    user.fmp_temporary_password = None

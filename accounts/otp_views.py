@@ -47,6 +47,8 @@ def otp_login_start(request, user, *, next_url: str) -> HttpResponseRedirect:
         "hash": user.get_session_auth_hash(),
         "at": time.time(),
         "next": next_url,
+        # A temporary password is used up only when the code step completes the login.
+        "temporary_password": getattr(user, "fmp_temporary_password", None),
     }
     return redirect("accounts:otp_verify")
 
@@ -107,6 +109,7 @@ class OTPVerifyView(FormView):
             )
             return self.form_invalid(form)
         del self.request.session[PENDING_SESSION_KEY]
+        user.fmp_temporary_password = state.get("temporary_password")
         auth_login(self.request, user, backend=state["backend"])
         otp_session_verified(self.request, device)
         if user.language:  # from now on the user's own language, this message included

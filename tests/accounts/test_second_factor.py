@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import TemporaryPassword, User
 from tests.conftest import PASSWORD, make_user
 from tests.otp import fresh_code, secret_of, totp, wrong_code
 
@@ -279,10 +279,17 @@ def test_a_temporary_password_does_not_skip_the_code(client, helpdesk, django_ca
         # What the worker does for "Forgot password" (accounts.tasks.temporary_password_send).
         services.temporary_password_send(user_id=helpdesk.pk, login_url="http://testserver/")
     temp = re.search(r":\s+([A-Za-z0-9]{12})\s", mail.outbox[-1].body).group(1)
+    # A login abandoned at the code step (phone not at hand) does not use it up.
+    abandoned = Client()
+    assert password_step(abandoned, helpdesk, temp)["Location"] == VERIFY
+    assert TemporaryPassword.objects.get(user=helpdesk).used_at is None
+    assert not User.objects.get(pk=helpdesk.pk).must_change_password
     assert password_step(client, helpdesk, temp)["Location"] == VERIFY
     assert client.get("/accounts/password/change/")["Location"].startswith(LOGIN)
     client.post(VERIFY, {"code": fresh_code(helpdesk)})
     assert client.get("/")["Location"] == "/accounts/password/change/"
+    assert TemporaryPassword.objects.get(user=helpdesk).used_at is not None
+    assert password_step(Client(), helpdesk, temp).status_code == 200  # used once
 
 
 @pytest.mark.django_db
