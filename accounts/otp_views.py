@@ -68,6 +68,24 @@ def _pending(request) -> tuple | None:
     return user, state
 
 
+CURRENT_CODE_FIELD = "current_code"
+
+
+def current_code_confirmed(request) -> bool:
+    """Turning the second factor off, replacing the app or renewing the recovery codes
+    needs the second factor itself, typed now (a code of the app, or a recovery code), not
+    just an open session. A wrong code counts toward the lock-out like a wrong password."""
+    code = request.POST.get(CURRENT_CODE_FIELD, "")
+    if code and otp.otp_verify(user=request.user, code=code) is not None:
+        return True
+    user_login_failed.send(sender=__name__, credentials={"username": request.user.username}, request=request)
+    messages.error(
+        request,
+        _("To confirm, type the code your authenticator app shows now (or one of your recovery codes)."),
+    )
+    return False
+
+
 @method_decorator(never_cache, name="dispatch")
 class OTPVerifyView(FormView):
     """The login's second step: the app's code or a recovery code. Wrong codes count
@@ -159,6 +177,8 @@ class OTPSetupView(LoginRequiredMixin, FormView):
         )
 
     def form_valid(self, form):
+        if otp.otp_enrolled(self.request.user) and not current_code_confirmed(self.request):
+            return self.form_invalid(form)  # replacing the app needs a code of the current one
         device = otp.otp_setup_start(user=self.request.user)
         codes = otp.otp_setup_confirm(device=device, code=form.cleaned_data["code"])
         if codes is None:
@@ -195,6 +215,8 @@ class OTPRecoveryCodesView(LoginRequiredMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         if not otp.otp_enrolled(request.user):
             return redirect("accounts:otp_setup")
+        if not current_code_confirmed(request):
+            return redirect("accounts:otp_recovery_codes")
         request.session[CODES_SESSION_KEY] = otp.otp_recovery_codes_renew(user=request.user)
         messages.success(request, _("New recovery codes made: the old ones no longer work."))
         return redirect("accounts:otp_recovery_codes")
@@ -206,6 +228,8 @@ class OTPDisableView(LoginRequiredMixin, View):
     def post(self, request, *args, **kwargs):
         if otp.otp_required(request.user):
             messages.error(request, _("Two-step verification is required for your account: it stays on."))
+        elif not current_code_confirmed(request):
+            pass  # the message says what to type
         else:
             otp.otp_disable(user=request.user)
             request.session.pop(DEVICE_ID_SESSION_KEY, None)

@@ -147,7 +147,10 @@ def test_new_recovery_codes_replace_the_old_ones_and_keep_the_session(staff):
     client = Client()
     password_step(client, staff)
     client.post(VERIFY, {"code": old_codes[0]})
-    response = client.post(CODES, follow=True)
+    # An open session is not enough: it takes a code typed now (a wrong one counts).
+    refused = client.post(CODES, {"current_code": "000000"}, follow=True)
+    assert "To confirm, type the code" in refused.content.decode()
+    response = client.post(CODES, {"current_code": fresh_code(staff)}, follow=True)
     assert "New recovery codes made" in response.content.decode()
     new_codes = re.findall(r'<li class="col">([a-z2-7]{8})</li>', response.content.decode())
     assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
@@ -219,7 +222,10 @@ def test_customer_users_may_enrol_from_settings_and_turn_it_off(client, plain_us
     assert password_step(client, plain_user)["Location"] == VERIFY
     assert client.post(VERIFY, {"code": fresh_code(plain_user)}).status_code == 302
 
-    response = client.post("/accounts/otp/disable/", follow=True)
+    refused = client.post("/accounts/otp/disable/", follow=True)  # no code: stays on
+    assert "To confirm, type the code" in refused.content.decode()
+    assert User.objects.get(pk=plain_user.pk).totpdevice_set.filter(confirmed=True).exists()
+    response = client.post("/accounts/otp/disable/", {"current_code": codes[0]}, follow=True)
     assert "Two-step verification is off." in response.content.decode()
     client.post("/accounts/logout/")
     assert password_step(client, plain_user)["Location"] == reverse("home")
@@ -318,7 +324,7 @@ def test_staff_with_a_temporary_password_change_it_then_set_up_the_app(
 @pytest.mark.django_db
 def test_another_phone_replaces_the_first_app(client, plain_user):
     client.force_login(plain_user)
-    first_secret, _codes = enrol(client)
+    first_secret, codes = enrol(client)
     page = client.get(SETUP).content.decode()
     second_secret = re.search(r'data-testid="otp-secret">([A-Z2-7 ]+)<', page).group(1)
     assert second_secret != first_secret
@@ -326,7 +332,16 @@ def test_another_phone_replaces_the_first_app(client, plain_user):
     other = Client()
     password_step(other, plain_user)
     assert other.post(VERIFY, {"code": fresh_code(plain_user, first_secret)}).status_code == 302
-    assert client.post(SETUP, {"code": totp(second_secret)}).status_code == 302
+    # Replacing the app takes a code of the current one (the app's codes of the next
+    # steps are used up by the logins above: a recovery code does as well).
+    assert client.post(SETUP, {"code": totp(second_secret)}).status_code == 200
+    assert (
+        client.post(
+            SETUP,
+            {"code": totp(second_secret), "current_code": codes[0]},  # a recovery code
+        ).status_code
+        == 302
+    )
     assert client.get("/settings/").status_code == 200  # the session that confirmed it stays
     third = Client()
     password_step(third, plain_user)
