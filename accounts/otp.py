@@ -47,12 +47,12 @@ def otp_required(user) -> bool:
         return settings.FMP_STAFF_OTP_REQUIRED
     if not user.account_id:
         return False
-    from accounts.models import Account
+    from accounts.models import Account, User
 
-    account = Account.objects.select_related("parent__parent").only(
-        "require_otp", "parent__require_otp", "parent__parent__require_otp"
-    )
-    account = account.filter(pk=user.account_id).first()
+    if User.account.is_cached(user):  # loaded once per request (InactiveAccountMiddleware)
+        account = user.account
+    else:
+        account = Account.objects.select_related("parent__parent").filter(pk=user.account_id).first()
     seen = set()
     while account is not None and account.pk not in seen:
         if account.require_otp:
