@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
@@ -291,13 +292,14 @@ class SupplyReportView(TenantScopedMixin, View):
             _("Colour"),
             _("Level"),
             _("Days left"),
+            _("Last reading"),
         ]
         types, colours = dict(SupplyType.choices), dict(Colour.choices)
         fields = ("device__serial_number", "device__model__name", "device__site__name", "description")
         values = {
             row[0]: row[1:]
             for row in Supply.objects.filter(device__in=devices).values_list(
-                "pk", *fields, "type", "colour", "percent"
+                "pk", *fields, "type", "colour", "percent", "updated_at"
             )
         }
 
@@ -305,7 +307,7 @@ class SupplyReportView(TenantScopedMixin, View):
             for pk in ids:
                 if pk not in values:  # removed since the page was sorted
                     continue
-                serial, model, site, description, kind, colour, percent = values[pk]
+                serial, model, site, description, kind, colour, percent, seen_at = values[pk]
                 left = forecasts.get(pk)
                 yield [
                     serial,
@@ -316,6 +318,7 @@ class SupplyReportView(TenantScopedMixin, View):
                     colours.get(colour, "") if colour else "",
                     "" if percent is None else percent,
                     "" if left is None else round(left),
+                    localtime(seen_at).isoformat(timespec="minutes") if seen_at else "",
                 ]
 
         return csv_response("supplies.csv", header, rows())

@@ -192,7 +192,8 @@ def test_forecast_steady_use():
 
 
 def test_forecast_ignores_what_came_before_a_replacement():
-    assert days_left(series([(40, 40), (30, 10), (25, 100), (15, 90), (5, 80)])) == pytest.approx(80, abs=1)
+    # 80 days at the last reading, 5 days ago: 75 from now.
+    assert days_left(series([(40, 40), (30, 10), (25, 100), (15, 90), (5, 80)])) == pytest.approx(75, abs=1)
 
 
 def test_forecast_idle_device_and_unknown_levels():
