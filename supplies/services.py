@@ -81,9 +81,23 @@ def _create_order(**fields) -> Order:
     return create_numbered(Order, order_number_new, **fields)
 
 
+class CartChanged(Exception):
+    """The cart holds a device of a site that no delivery address was given for (the cart or
+    a device's site changed while the checkout page was open)."""
+
+
+CONTACT_FIELDS = ("contact_name", "contact_phone", "notes")
+ADDRESS_FIELDS = ("street", "postal_code", "city", "country", "building_floor_room")
+
+
 @transaction.atomic
-def orders_place_from_cart(*, user, ship_to: dict) -> list[Order]:
+def orders_place_from_cart(*, user, ship_to: dict, addresses: dict | None = None) -> list[Order]:
     """One order per device of the cart; the cart is emptied. A device on hold refuses.
+
+    ``ship_to``: the contact (and, without ``addresses``, the one address for every order);
+    ``addresses``: the delivery address of each site of the cart by site id (None: the
+    devices without a site), each order going to its own device's site. A site of the cart
+    missing from it refuses the whole cart (CartChanged), nothing is ordered.
 
     Only devices the user may still see are ordered for (a user moved to another account
     keeps nothing of the old one's in a cart)."""
@@ -98,19 +112,29 @@ def orders_place_from_cart(*, user, ship_to: dict) -> list[Order]:
     held = [line.device for line in lines if line.device.supplies_on_hold]
     if held:
         raise SuppliesOnHold(held[0].supplies_hold_reason)
+    if addresses is not None:
+        missing = {line.device.site_id for line in lines} - set(addresses)
+        if missing:
+            raise CartChanged(missing)
+        contact = {key: value for key, value in ship_to.items() if key in CONTACT_FIELDS}
     orders = []
     by_device: dict[int, list[CartLine]] = {}
     for line in lines:
         by_device.setdefault(line.device_id, []).append(line)
     for device_lines in by_device.values():
         device = device_lines[0].device
+        if addresses is None:
+            fields = ship_to
+        else:
+            address = addresses[device.site_id]
+            fields = {**contact, **{key: address.get(key, "") for key in ADDRESS_FIELDS}}
         order = _create_order(
             account_id=device.account_id,
             device=device,
             site_id=device.site_id,
             origin=OrderOrigin.PORTAL,
             created_by=user,
-            **ship_to,
+            **fields,
         )
         OrderLine.objects.bulk_create(
             [OrderLine(order=order, item=line.item, quantity=line.quantity) for line in device_lines]

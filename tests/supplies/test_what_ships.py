@@ -210,3 +210,143 @@ def test_a_level_of_0_with_an_unknown_capacity_is_ordered_for(printer, capacity)
 def test_an_unknown_level_is_not_ordered_for(printer):
     Supply.objects.filter(pk=black(printer).pk).update(level=-2, max_capacity=-2, percent=None)
     assert services.proactive_orders_place() == []
+
+
+# --- 4. each order ships to its device's site ---------------------------------------------
+
+
+@pytest.fixture
+def two_sites(account, printer):
+    """The printer at a complete site in Webster, another device at a complete site in Rochester."""
+    from accounts.models import Site
+
+    webster = Site.objects.create(
+        account=account,
+        name="Webster plant",
+        street1="800 Phillips Road",
+        postal_code="14580",
+        city="Webster",
+        country="USA",
+        building="111",
+    )
+    rochester = Site.objects.create(
+        account=account,
+        name="Rochester office",
+        street1="100 Main Street",
+        postal_code="14604",
+        city="Rochester",
+        country="USA",
+    )
+    printer.site = webster
+    printer.save()
+    other = factories.device(account, rochester, serial="ROC-1", model=printer.model)
+    return webster, rochester, other
+
+
+def to_cart(user, *devices):
+    item = ConsumableItem.objects.get(part_number="106R01529")
+    for device in devices:
+        CartLine.objects.create(user=user, device=device, item=item, quantity=1)
+
+
+CONTACT = {"contact_name": "Marta Martinez", "contact_phone": "+1 585 555 0100"}
+
+
+def address_fields(site, **address):
+    return {f"site-{site.pk if site else 'none'}-{key}": value for key, value in address.items()}
+
+
+def test_each_order_ships_to_its_devices_site(manager_client, manager, printer, two_sites):
+    webster, rochester, other = two_sites
+    to_cart(manager, printer, other)
+    page = manager_client.get("/supplies/checkout/")
+    groups = {g.site: g.form.initial for g in page.context["groups"]}
+    assert groups[webster]["street"] == "800 Phillips Road" and groups[webster]["city"] == "Webster"
+    assert groups[rochester]["street"] == "100 Main Street" and groups[rochester]["city"] == "Rochester"
+    assert page.content.decode().count('data-testid="ship-to-group"') == 2
+    data = {
+        **CONTACT,
+        **address_fields(
+            webster, street="800 Phillips Road", postal_code="14580", city="Webster", country="USA"
+        ),
+        # Each address is editable: the Rochester parcel goes to the back door.
+        **address_fields(
+            rochester, street="2 Back Lane", postal_code="14604", city="Rochester", country="USA"
+        ),
+    }
+    manager_client.post("/supplies/checkout/", data)
+    orders = {o.device: o for o in Order.objects.all()}
+    assert (orders[printer].site, orders[printer].street, orders[printer].city) == (
+        webster,
+        "800 Phillips Road",
+        "Webster",
+    )
+    assert (orders[other].site, orders[other].street, orders[other].city) == (
+        rochester,
+        "2 Back Lane",
+        "Rochester",
+    )
+    assert orders[other].contact_name == "Marta Martinez" and not CartLine.objects.exists()
+
+
+def test_an_incomplete_site_address_is_asked_never_mixed_with_the_profile(
+    manager_client, manager, printer, site
+):
+    # The printer's site has a city but no street; the user's profile has a whole address.
+    manager.street, manager.postal_code, manager.city, manager.country = (
+        "1 Home Lane",
+        "99999",
+        "Homeville",
+        "USA",
+    )
+    manager.language = "en"
+    manager.save()
+    to_cart(manager, printer)
+    page = manager_client.get("/supplies/checkout/")
+    body = page.content.decode()
+    [group] = page.context["groups"]
+    assert group.site == site and group.incomplete and 'data-testid="address-incomplete"' in body
+    assert "1 Home Lane" not in body and "99999" not in body
+    assert group.form.initial["city"] == "Webster" and not group.form.initial["street"]
+    # Without a street, nothing is ordered; with it, the site's address, whole.
+    missing = manager_client.post(
+        "/supplies/checkout/", {**CONTACT, **address_fields(site, city="Webster", country="USA")}
+    )
+    assert missing.status_code == 200 and not Order.objects.exists()
+    manager_client.post(
+        "/supplies/checkout/",
+        {**CONTACT, **address_fields(site, street="800 Phillips Road", city="Webster", country="USA")},
+    )
+    order = Order.objects.get()
+    assert (order.street, order.postal_code, order.city) == ("800 Phillips Road", "", "Webster")
+
+
+def test_devices_without_a_site_take_the_profile_address_whole(manager_client, manager, account, printer):
+    loose = factories.device(account, None, serial="LOOSE-1", model=printer.model)
+    manager.street, manager.postal_code, manager.city, manager.country = (
+        "1 Home Lane",
+        "99999",
+        "Homeville",
+        "USA",
+    )
+    manager.save()
+    to_cart(manager, loose)
+    [group] = manager_client.get("/supplies/checkout/").context["groups"]
+    assert group.site is None and not group.incomplete
+    assert (group.form.initial["street"], group.form.initial["city"]) == ("1 Home Lane", "Homeville")
+
+
+def test_a_site_of_the_cart_without_an_address_orders_nothing(manager_client, manager, printer, two_sites):
+    webster, _rochester, other = two_sites
+    to_cart(manager, printer, other)
+    # Only Webster's address is sent (the Rochester device came into the cart meanwhile).
+    data = {**CONTACT, **address_fields(webster, street="800 Phillips Road", city="Webster", country="USA")}
+    assert manager_client.post("/supplies/checkout/", data).status_code == 200
+    assert not Order.objects.exists() and CartLine.objects.count() == 2
+    with pytest.raises(services.CartChanged):
+        services.orders_place_from_cart(
+            user=manager,
+            ship_to=CONTACT,
+            addresses={webster.pk: {"street": "800 Phillips Road", "city": "Webster", "country": "USA"}},
+        )
+    assert not Order.objects.exists() and CartLine.objects.count() == 2
