@@ -347,6 +347,11 @@ CELERY_BEAT_SCHEDULE["meter-reminders"] = {
 FMP_SUPPLY_LEAD_DAYS = env_int("FMP_SUPPLY_LEAD_DAYS", 10, minimum=1)
 FMP_SUPPLY_ORDER_BELOW_PERCENT = env_int("FMP_SUPPLY_ORDER_BELOW_PERCENT", 10, minimum=0)
 FMP_SUPPLY_FORECAST_BELOW_PERCENT = env_int("FMP_SUPPLY_FORECAST_BELOW_PERCENT", 40, minimum=0)
+# A level last read longer ago than this is shown as old data beside its forecast.
+FMP_SUPPLY_LEVEL_OLD_DAYS = env_int("FMP_SUPPLY_LEVEL_OLD_DAYS", 3, minimum=1)
+# A delivered order covers its supply (no automatic order for it) until the new cartridge
+# is seen in the levels, or for at most this many days after delivery.
+FMP_SUPPLY_DELIVERED_GRACE_DAYS = env_int("FMP_SUPPLY_DELIVERED_GRACE_DAYS", 30, minimum=1)
 CELERY_BEAT_SCHEDULE["proactive-orders"] = {"task": "supplies.tasks.proactive_orders_place", "schedule": 3600}
 
 # --- Documents ------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from supplies import services
 from supplies.models import ConsumableItem, Order, OrderEvent, OrderLine
@@ -55,6 +56,7 @@ class OrderAdmin(admin.ModelAdmin):
         "shipped_at",
         "delivered_at",
         "cancelled_at",
+        "reorder_allowed_at",
     ]
     fields = [
         "number",
@@ -78,8 +80,26 @@ class OrderAdmin(admin.ModelAdmin):
         "shipped_at",
         "delivered_at",
         "cancelled_at",
+        "reorder_allowed_at",
     ]
     inlines = [OrderLineInline, OrderEventInline]
+    actions = ["allow_reorder"]
+
+    @admin.action(
+        description=_("Allow automatic re-ordering for the supplies of the selected cancelled orders"),
+        permissions=["change"],
+    )
+    def allow_reorder(self, request, queryset):
+        count = services.orders_allow_reorder(orders=list(queryset), by=request.user)
+        messages.info(
+            request,
+            ngettext(
+                "Automatic re-ordering allowed for %(count)d cancelled automatic order.",
+                "Automatic re-ordering allowed for %(count)d cancelled automatic orders.",
+                count,
+            )
+            % {"count": count},
+        )
 
     def has_add_permission(self, request):
         return False

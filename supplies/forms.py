@@ -24,8 +24,8 @@ class AddToCartForm(forms.Form):
     )
 
 
-class ShipToForm(forms.Form):
-    """The checkout summary's delivery fields; those marked * are required."""
+class ContactForm(forms.Form):
+    """Who receives the deliveries of a checkout (one person for all of its orders)."""
 
     contact_name = forms.CharField(label=_("Contact name"), max_length=150)
     contact_phone = forms.RegexField(
@@ -34,14 +34,26 @@ class ShipToForm(forms.Form):
         regex=r"^[0-9+()./ -]{6,40}$",
         error_messages={"invalid": _("Enter a phone number (digits, spaces, + ( ) . - /).")},
     )
+    notes = forms.CharField(
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False
+    )
+
+
+REQUIRED_ADDRESS_FIELDS = ("street", "city", "country")
+
+
+class AddressForm(forms.Form):
+    """Where one site's orders go (one such form per site of the cart, prefixed by it)."""
+
     street = forms.CharField(label=_("Street"), max_length=200)
     postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
     city = forms.CharField(label=_("City"), max_length=100)
     country = forms.CharField(label=_("Country"), max_length=100)
     building_floor_room = forms.CharField(label=_("Building, floor, room"), max_length=200, required=False)
-    notes = forms.CharField(
-        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False
-    )
+
+
+class ShipToForm(ContactForm, AddressForm):
+    """Contact and one address: the delivery fields of a single order."""
 
 
 class OrderFilterSet(django_filters.FilterSet):

@@ -100,6 +100,15 @@ class Order(DeviceHistoryRecord):
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    reorder_allowed_at = models.DateTimeField(
+        _("re-ordering allowed"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A cancelled automatic order holds its supply until a new cartridge is seen; "
+            "the help desk may allow ordering again sooner."
+        ),
+    )
 
     objects = TenantManager()
 

@@ -14,8 +14,8 @@ from django.utils import timezone, translation
 from fmp.numbers import create_numbered, random_code
 from printers.choices import Colour
 from printers.models import Device, Supply, SupplyLevelSample
-from supplies.choices import OPEN_ORDER_STATUSES, OrderOrigin
-from supplies.forecast import days_left, days_left_label
+from supplies.choices import OPEN_ORDER_STATUSES, OrderOrigin, OrderStatus
+from supplies.forecast import days_left, days_left_label, level_age_label, level_is_old, replaced_since
 from supplies.models import CartLine, ConsumableItem, Order, OrderEvent, OrderLine
 
 logger = logging.getLogger(__name__)
@@ -81,9 +81,23 @@ def _create_order(**fields) -> Order:
     return create_numbered(Order, order_number_new, **fields)
 
 
+class CartChanged(Exception):
+    """The cart holds a device of a site that no delivery address was given for (the cart or
+    a device's site changed while the checkout page was open)."""
+
+
+CONTACT_FIELDS = ("contact_name", "contact_phone", "notes")
+ADDRESS_FIELDS = ("street", "postal_code", "city", "country", "building_floor_room")
+
+
 @transaction.atomic
-def orders_place_from_cart(*, user, ship_to: dict) -> list[Order]:
+def orders_place_from_cart(*, user, ship_to: dict, addresses: dict | None = None) -> list[Order]:
     """One order per device of the cart; the cart is emptied. A device on hold refuses.
+
+    ``ship_to``: the contact (and, without ``addresses``, the one address for every order);
+    ``addresses``: the delivery address of each site of the cart by site id (None: the
+    devices without a site), each order going to its own device's site. A site of the cart
+    missing from it refuses the whole cart (CartChanged), nothing is ordered.
 
     Only devices the user may still see are ordered for (a user moved to another account
     keeps nothing of the old one's in a cart)."""
@@ -98,19 +112,29 @@ def orders_place_from_cart(*, user, ship_to: dict) -> list[Order]:
     held = [line.device for line in lines if line.device.supplies_on_hold]
     if held:
         raise SuppliesOnHold(held[0].supplies_hold_reason)
+    if addresses is not None:
+        missing = {line.device.site_id for line in lines} - set(addresses)
+        if missing:
+            raise CartChanged(missing)
+        contact = {key: value for key, value in ship_to.items() if key in CONTACT_FIELDS}
     orders = []
     by_device: dict[int, list[CartLine]] = {}
     for line in lines:
         by_device.setdefault(line.device_id, []).append(line)
     for device_lines in by_device.values():
         device = device_lines[0].device
+        if addresses is None:
+            fields = ship_to
+        else:
+            address = addresses[device.site_id]
+            fields = {**contact, **{key: address.get(key, "") for key in ADDRESS_FIELDS}}
         order = _create_order(
             account_id=device.account_id,
             device=device,
             site_id=device.site_id,
             origin=OrderOrigin.PORTAL,
             created_by=user,
-            **ship_to,
+            **fields,
         )
         OrderLine.objects.bulk_create(
             [OrderLine(order=order, item=line.item, quantity=line.quantity) for line in device_lines]
@@ -165,12 +189,24 @@ def order_email_send(*, order: Order, template: str) -> None:
 # --- forecasts and proactive orders ------------------------------------------------------
 
 
+def ordering_percent(supply: Supply) -> int | None:
+    """The level that ordering goes by: the percent, or 0 for a level of 0 whose capacity is
+    unknown (an empty cartridge is empty whatever its capacity); None when not known."""
+    if supply.percent is not None:
+        return supply.percent
+    if supply.level == 0:
+        return 0
+    return None
+
+
 def supply_forecasts(supplies: list[Supply], *, days: int = 90, devices=None) -> dict[int, float | None]:
-    """Days left for each supply, from the last ``days`` days of its level history.
+    """Days left from now for each supply, from the last ``days`` days of its level history
+    (the time since the last reading counts as used: see ``forecast.days_left``).
 
     ``devices``: a queryset of the supplies' devices, to select the history by a join
     rather than by a list of every supply (a fleet report has tens of thousands)."""
-    since = timezone.now() - timedelta(days=days)
+    now = timezone.now()
+    since = now - timedelta(days=days)
     series: dict[int, list] = {s.pk: [] for s in supplies}
     samples = SupplyLevelSample.objects.filter(observed_at__gte=since, percent__isnull=False)
     if devices is not None:
@@ -189,7 +225,7 @@ def supply_forecasts(supplies: list[Supply], *, days: int = 90, devices=None) ->
         points = series.get(supply.pk, [])
         if supply.updated_at and (not points or points[-1][0] < supply.updated_at):
             points.append((supply.updated_at, supply.percent))
-        result[supply.pk] = days_left(points) if supply.percent is not None else None
+        result[supply.pk] = days_left(points, now=now) if supply.percent is not None else None
     return result
 
 
@@ -204,12 +240,14 @@ def proactive_orders_place(*, device_ids: list[int] | None = None) -> list[Order
     """Order toner and ink that runs low: forecast under the lead time, or level under the threshold.
 
     Never for a device on hold, never twice for the same supply while an order is open
-    (the database refuses a second automatic one), and each order says why it was placed.
+    (the database refuses a second automatic one), nor while a delivered or cancelled order
+    still covers it (see ``_covered``), and each order says why it was placed. A level of 0
+    with an unknown capacity is empty.
     """
     supplies = Supply.objects.filter(
+        Q(percent__isnull=False, percent__lte=settings.FMP_SUPPLY_FORECAST_BELOW_PERCENT)
+        | Q(percent__isnull=True, level=0),
         type__in=["toner", "ink"],
-        percent__isnull=False,
-        percent__lte=settings.FMP_SUPPLY_FORECAST_BELOW_PERCENT,
         device__in=Device.objects.monitored().filter(supplies_on_hold=False, under_contract=True),
     ).select_related("device__model", "device__site")
     if device_ids is not None:
@@ -219,7 +257,7 @@ def proactive_orders_place(*, device_ids: list[int] | None = None) -> list[Order
     placed = []
     for supply in supplies:
         left = forecasts.get(supply.pk)
-        low = supply.percent <= settings.FMP_SUPPLY_ORDER_BELOW_PERCENT
+        low = ordering_percent(supply) <= settings.FMP_SUPPLY_ORDER_BELOW_PERCENT
         soon = left is not None and left <= settings.FMP_SUPPLY_LEAD_DAYS
         if not (low or soon):
             continue
@@ -229,24 +267,100 @@ def proactive_orders_place(*, device_ids: list[int] | None = None) -> list[Order
     return placed
 
 
+def _supply_key(supply: Supply) -> str:
+    return f"supply-{supply.index}"
+
+
+def _orders_for_supply(supply: Supply):
+    """The device's present account's orders for this supply: automatic ones for its index,
+    portal ones with a line of its type and colour. (A previous account's are theirs: the
+    device moved since.)"""
+    device = supply.device
+    lines = OrderLine.objects.filter(item__type=supply.type, item__colour=supply.colour)
+    return Order.objects.filter(device=device, account_id=device.account_id).filter(
+        Q(origin=OrderOrigin.AUTOMATIC, supply_key=_supply_key(supply))
+        | Q(origin=OrderOrigin.PORTAL, pk__in=lines.values("order_id"))
+    )
+
+
+def _replaced_since(supply: Supply, moment) -> bool:
+    """Whether a new cartridge has been seen in the supply's levels since ``moment`` (the
+    reading just before it counts as where the level stood)."""
+    before = (
+        SupplyLevelSample.objects.filter(supply=supply, observed_at__lt=moment, percent__isnull=False)
+        .order_by("-observed_at")
+        .values_list("observed_at", "percent")
+        .first()
+    )
+    points = [before] if before else []
+    points += list(
+        SupplyLevelSample.objects.filter(supply=supply, observed_at__gte=moment, percent__isnull=False)
+        .order_by("observed_at")
+        .values_list("observed_at", "percent")
+    )
+    if supply.updated_at and supply.percent is not None and (not points or points[-1][0] < supply.updated_at):
+        points.append((supply.updated_at, supply.percent))
+    return replaced_since(points, moment)
+
+
+def _covered(supply: Supply) -> bool:
+    """Whether an order already covers this supply, so no automatic order is placed:
+
+    - an open order (automatic for this supply, or a portal one for its type and colour);
+    - a delivered one, until the new cartridge is seen in the levels (the delivery usually
+      comes before the old one is empty: that is the lead time) or
+      FMP_SUPPLY_DELIVERED_GRACE_DAYS have passed since the delivery;
+    - a cancelled automatic one, until the help desk allows re-ordering (admin action) or a
+      new cartridge is seen in the levels.
+    """
+    orders = _orders_for_supply(supply)
+    if orders.filter(status__in=OPEN_ORDER_STATUSES).exists():
+        return True
+    grace = timezone.now() - timedelta(days=settings.FMP_SUPPLY_DELIVERED_GRACE_DAYS)
+    # The latest of each kind decides: a new cartridge seen since it was placed has been
+    # seen since any earlier one too.
+    delivered = (
+        orders.filter(status=OrderStatus.DELIVERED)
+        .filter(Q(delivered_at__gte=grace) | Q(delivered_at__isnull=True, created_at__gte=grace))
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if delivered is not None and not _replaced_since(supply, delivered):
+        return True
+    cancelled = (
+        orders.filter(
+            origin=OrderOrigin.AUTOMATIC, status=OrderStatus.CANCELLED, reorder_allowed_at__isnull=True
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return cancelled is not None and not _replaced_since(supply, cancelled)
+
+
+@transaction.atomic
+def orders_allow_reorder(*, orders, by=None) -> int:
+    """The help desk lets the proactive run order again for the supplies of these cancelled
+    automatic orders (a cancelled one otherwise holds its supply until a new cartridge is seen)."""
+    count = 0
+    for order in Order.objects.select_for_update().filter(
+        pk__in=[o.pk for o in orders],
+        origin=OrderOrigin.AUTOMATIC,
+        status=OrderStatus.CANCELLED,
+        reorder_allowed_at__isnull=True,
+    ):
+        order.reorder_allowed_at = timezone.now()
+        order.save(update_fields=["reorder_allowed_at"])
+        OrderEvent.objects.create(order=order, key="supplies.order.reorder_allowed", by=by)
+        count += 1
+    return count
+
+
 def _automatic_order(supply: Supply, left: float | None) -> Order | None:
     device = supply.device
-    key = f"supply-{supply.index}"
-    # Only the device's present account's open orders count (a previous account's are
-    # theirs: the device moved since).
-    open_portal = OrderLine.objects.filter(
-        order__device=device,
-        order__account_id=device.account_id,
-        order__status__in=OPEN_ORDER_STATUSES,
-        item__type=supply.type,
-        item__colour=supply.colour,
-    ).exists()
-    if (
-        open_portal
-        or Order.objects.filter(
-            device=device, account_id=device.account_id, supply_key=key, status__in=OPEN_ORDER_STATUSES
-        ).exists()
-    ):
+    key = _supply_key(supply)
+    if _covered(supply):
         return None
     item = _matching_item(device, supply)
     if item is None:
@@ -256,10 +370,12 @@ def _automatic_order(supply: Supply, left: float | None) -> Order | None:
     with translation.override(settings.LANGUAGE_CODE):
         reason = translation.gettext("%(supply)s at %(percent)s %%") % {
             "supply": supply.description or item.description,
-            "percent": supply.percent,
+            "percent": ordering_percent(supply),
         }
         if left is not None:
             reason += ", " + days_left_label(left)
+        if level_is_old(supply.updated_at, old_after_days=settings.FMP_SUPPLY_LEVEL_OLD_DAYS):
+            reason += " (" + level_age_label(supply.updated_at) + ")"
     try:
         with transaction.atomic():
             order = _create_order(

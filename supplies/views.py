@@ -7,12 +7,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 from django_filters.views import FilterView
 
 from accounts.mixins import TenantScopedMixin
+from accounts.models import Site
 from accounts.tenancy import sees_account
 from fmp.csv import csv_response
 from fmp.ids import parse_id
@@ -21,7 +23,7 @@ from printers.choices import Colour, SupplyType
 from printers.models import Device, Supply
 from supplies import services
 from supplies.choices import OPEN_ORDER_STATUSES
-from supplies.forms import AddToCartForm, OrderFilterSet, ShipToForm
+from supplies.forms import REQUIRED_ADDRESS_FIELDS, AddressForm, AddToCartForm, ContactForm, OrderFilterSet
 from supplies.models import CartLine, Order, OrderLine
 
 ORDER_PERMISSION = "accounts.order_supplies"
@@ -189,50 +191,103 @@ class CartView(TenantScopedMixin, View):
         return redirect("supplies:cart")
 
 
-class CheckoutView(CartView):
-    """The summary with the delivery fields (required ones marked *), then "Place order"."""
+@dataclass
+class ShipToGroup:
+    """The devices of one site in the checkout, with the address their orders go to."""
 
-    def initial(self, lines):
+    site: Site | None
+    lines: list
+    form: AddressForm
+    incomplete: bool  # the known address lacks a required field: the user is asked for it
+
+    @property
+    def prefix(self) -> str:
+        return ship_to_prefix(self.site.pk if self.site else None)
+
+
+def ship_to_prefix(site_id: int | None) -> str:
+    return f"site-{site_id or 'none'}"
+
+
+def _whole(address: dict) -> bool:
+    return all((address.get(field) or "").strip() for field in REQUIRED_ADDRESS_FIELDS)
+
+
+class CheckoutView(CartView):
+    """The summary with the delivery fields (required ones marked *), then "Place order".
+
+    The cart's devices are grouped by site, one editable address for each: a site's own
+    address, or for devices without a site the user's profile address, each taken whole (a
+    site with an incomplete address is completed by the user, never field by field from
+    the profile)."""
+
+    def lines(self):
+        return super().lines().select_related("device__site")
+
+    def initial_address(self, site) -> dict:
+        if site is not None:
+            return site.delivery_address()
         user = self.request.user
-        device = lines[0].device if lines else None
-        address = device.site.delivery_address() if device and device.site else {}
         return {
-            "contact_name": user.get_full_name(),
-            "contact_phone": user.phone,
-            "street": address.get("street") or user.street,
-            "postal_code": address.get("postal_code") or user.postal_code,
-            "city": address.get("city") or user.city,
-            "country": address.get("country") or user.country,
-            "building_floor_room": address.get("building_floor_room", ""),
+            "street": user.street,
+            "postal_code": user.postal_code,
+            "city": user.city,
+            "country": user.country,
+            "building_floor_room": "",
         }
+
+    def groups(self, lines, data=None) -> list[ShipToGroup]:
+        by_site: dict[int | None, list] = {}
+        for line in lines:
+            by_site.setdefault(line.device.site_id, []).append(line)
+        groups = []
+        for site_id, site_lines in by_site.items():
+            site = site_lines[0].device.site
+            initial = self.initial_address(site)
+            form = AddressForm(data, initial=initial, prefix=ship_to_prefix(site_id))
+            groups.append(ShipToGroup(site, site_lines, form, incomplete=not _whole(initial)))
+        groups.sort(key=lambda g: (g.site is None, g.site.name.lower() if g.site else ""))
+        return groups
+
+    def render_page(self, lines, contact, groups):
+        return render(
+            self.request, "supplies/checkout.html", {"lines": lines, "form": contact, "groups": groups}
+        )
 
     def get(self, request):
         lines = list(self.lines())
         if not lines:
             messages.info(request, _("Your cart is empty."))
             return redirect("supplies:order_start")
-        return render(
-            request,
-            "supplies/checkout.html",
-            {"lines": lines, "form": ShipToForm(initial=self.initial(lines))},
-        )
+        user = request.user
+        contact = ContactForm(initial={"contact_name": user.get_full_name(), "contact_phone": user.phone})
+        return self.render_page(lines, contact, self.groups(lines))
 
     def post(self, request):
         lines = list(self.lines())
-        form = ShipToForm(request.POST)
         if not lines:
             messages.info(request, _("Your cart is empty."))
             return redirect("supplies:order_start")
-        if not form.is_valid():
-            return render(request, "supplies/checkout.html", {"lines": lines, "form": form})
+        contact = ContactForm(request.POST)
+        groups = self.groups(lines, request.POST)
+        valid = contact.is_valid()
+        valid = all(group.form.is_valid() for group in groups) and valid
+        if not valid:
+            return self.render_page(lines, contact, groups)
+        addresses = {group.site.pk if group.site else None: group.form.cleaned_data for group in groups}
         try:
-            orders = services.orders_place_from_cart(user=request.user, ship_to=form.cleaned_data)
+            orders = services.orders_place_from_cart(
+                user=request.user, ship_to=contact.cleaned_data, addresses=addresses
+            )
         except services.SuppliesOnHold as held:
             messages.error(
                 request,
                 _("Supplies are on hold for a device of the cart: %(reason)s") % {"reason": held or "-"},
             )
             return redirect("supplies:cart")
+        except services.CartChanged:
+            messages.error(request, _("The cart has changed meanwhile: check the delivery addresses again."))
+            return redirect("supplies:checkout")
         return render(request, "supplies/order_placed.html", {"orders": orders})
 
 
@@ -291,13 +346,14 @@ class SupplyReportView(TenantScopedMixin, View):
             _("Colour"),
             _("Level"),
             _("Days left"),
+            _("Last reading"),
         ]
         types, colours = dict(SupplyType.choices), dict(Colour.choices)
         fields = ("device__serial_number", "device__model__name", "device__site__name", "description")
         values = {
             row[0]: row[1:]
             for row in Supply.objects.filter(device__in=devices).values_list(
-                "pk", *fields, "type", "colour", "percent"
+                "pk", *fields, "type", "colour", "percent", "updated_at"
             )
         }
 
@@ -305,7 +361,7 @@ class SupplyReportView(TenantScopedMixin, View):
             for pk in ids:
                 if pk not in values:  # removed since the page was sorted
                     continue
-                serial, model, site, description, kind, colour, percent = values[pk]
+                serial, model, site, description, kind, colour, percent, seen_at = values[pk]
                 left = forecasts.get(pk)
                 yield [
                     serial,
@@ -316,6 +372,7 @@ class SupplyReportView(TenantScopedMixin, View):
                     colours.get(colour, "") if colour else "",
                     "" if percent is None else percent,
                     "" if left is None else round(left),
+                    localtime(seen_at).isoformat(timespec="minutes") if seen_at else "",
                 ]
 
         return csv_response("supplies.csv", header, rows())

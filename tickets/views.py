@@ -18,6 +18,7 @@ from tickets import services
 from tickets.choices import OPEN_STATES
 from tickets.forms import CommentForm, TicketDetailsForm, TicketFilterSet, devices_for
 from tickets.models import Application, Ticket
+from tickets.selectors import within_history
 from tickets.tables import DeviceChoiceTable, TicketTable
 
 DRAFT_KEY = "fmp_ticket_draft"
@@ -29,7 +30,8 @@ def ticket_rows(queryset):
 
 
 class TicketListView(TenantScopedMixin, SingleTableMixin, FilterView):
-    """Service requests of the account, honouring the user's 90-days setting."""
+    """Service requests of the account, honouring the user's 90-days setting (which hides
+    closed old tickets, never open ones)."""
 
     model = Ticket
     table_class = TicketTable
@@ -38,7 +40,7 @@ class TicketListView(TenantScopedMixin, SingleTableMixin, FilterView):
     table_pagination = {"per_page": 50}  # the table paginates (out-of-range pages forgiven)
 
     def get_queryset(self):
-        return ticket_rows(super().get_queryset()).within_history(self.request.user, "occurred_at")
+        return within_history(ticket_rows(super().get_queryset()), self.request.user)
 
     def get_filterset_kwargs(self, filterset_class):
         return {**super().get_filterset_kwargs(filterset_class), "user": self.request.user}

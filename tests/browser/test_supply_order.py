@@ -43,14 +43,18 @@ def test_order_from_device_to_placed_order(page, manager, account, site, screens
     page.get_by_test_id("cart-count").get_by_text("2").wait_for()
     page.get_by_role("link", name="Caisse").first.click()
     page.wait_for_url("**/supplies/checkout/")
-    assert page.locator("#id_city").input_value() == "Webster"
+    # The site has a city but no street: it is asked for, not taken from the profile.
+    group = page.get_by_test_id("ship-to-group")
+    assert group.locator('input[name$="-city"]').input_value() == "Webster"
+    assert group.locator('input[name$="-street"]').input_value() == ""
+    assert group.get_by_test_id("address-incomplete").is_visible()
     page.locator("#id_contact_name").fill("")
     page.locator("#id_contact_phone").fill("+1 585 555 0100")
     page.get_by_role("button", name="Passer la commande").click()
     page.get_by_text("Ce champ est obligatoire").first.wait_for()
     screenshot("checkout-missing")
     page.locator("#id_contact_name").fill("Marta Martinez")
-    page.locator("#id_street").fill("800 Phillips Road")
+    group.locator('input[name$="-street"]').fill("800 Phillips Road")
     page.get_by_role("button", name="Passer la commande").click()
     page.get_by_test_id("order-placed").wait_for()
     order = Order.objects.get()
@@ -61,3 +65,43 @@ def test_order_from_device_to_placed_order(page, manager, account, site, screens
     ]
     assert re.match(r"SO\d{8}", order.number) and len(mail.outbox) == 1
     screenshot("placed")
+
+
+def test_a_cart_of_two_sites_ships_each_order_to_its_site(page, manager, account, screenshot):
+    from accounts.models import Site
+
+    model = factories.device_model("WorkCentre 5665", colour=False)
+    toner = ConsumableItem.objects.create(
+        part_number="006R01146", description="WorkCentre 5665 toner", type="toner", colour="black"
+    )
+    toner.compatible_models.add(model)
+    webster = Site.objects.create(
+        account=account, name="Webster plant", street1="800 Phillips Road", city="Webster", country="USA"
+    )
+    rochester = Site.objects.create(
+        account=account, name="Rochester office", street1="100 Main Street", city="Rochester", country="USA"
+    )
+    first = factories.device(account, webster, serial="WEB-1", model=model)
+    second = factories.device(account, rochester, serial="ROC-1", model=model)
+    login(page, manager)
+    for device in (first, second):
+        page.goto(f"/supplies/order/{device.pk}/")
+        page.locator('[data-testid="item-row"]', has_text="006R01146").get_by_role(
+            "button", name="Ajouter au panier"
+        ).click()
+        page.get_by_text("ajouté au panier").first.wait_for()
+    page.goto("/supplies/checkout/")
+    groups = page.get_by_test_id("ship-to-group")
+    assert groups.count() == 2
+    roc = groups.filter(has_text="Rochester office")
+    web = groups.filter(has_text="Webster plant")
+    assert web.locator('input[name$="-street"]').input_value() == "800 Phillips Road"
+    assert roc.locator('input[name$="-street"]').input_value() == "100 Main Street"
+    roc.locator('input[name$="-building_floor_room"]').fill("Reception")
+    page.locator("#id_contact_phone").fill("+1 585 555 0100")
+    screenshot("two-sites")
+    page.get_by_role("button", name="Passer la commande").click()
+    page.get_by_test_id("order-placed").wait_for()
+    orders = {o.device.serial_number: o for o in Order.objects.select_related("device")}
+    assert (orders["WEB-1"].city, orders["WEB-1"].building_floor_room) == ("Webster", "")
+    assert (orders["ROC-1"].city, orders["ROC-1"].building_floor_room) == ("Rochester", "Reception")

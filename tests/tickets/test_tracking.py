@@ -27,13 +27,26 @@ def numbers(response):
 def test_list_is_scoped_and_honours_the_90_days_setting(
     user_client, plain_user, account, other_account, printer
 ):
-    recent = factories.ticket(account, printer)
-    old = factories.ticket(account, printer, occurred_at=timezone.now() - timezone.timedelta(days=120))
+    recent = factories.ticket(account, printer, state="done")
+    old = factories.ticket(
+        account, printer, state="done", occurred_at=timezone.now() - timezone.timedelta(days=120)
+    )
     theirs = factories.ticket(other_account)
     assert numbers(user_client.get("/tickets/")) == {recent.number}
     User.objects.filter(pk=plain_user.pk).update(history_scope="all")
     assert numbers(user_client.get("/tickets/")) == {recent.number, old.number}
     assert theirs.number not in user_client.get("/tickets/").content.decode()
+
+
+@pytest.mark.parametrize("state", ["new", "in_progress"])
+def test_the_90_days_setting_never_hides_an_open_ticket(user_client, account, printer, state):
+    months_ago = timezone.now() - timezone.timedelta(days=200)
+    still_open = factories.ticket(account, printer, state=state, occurred_at=months_ago)
+    closed = factories.ticket(account, printer, state="done", occurred_at=months_ago)
+    listed = numbers(user_client.get("/tickets/"))
+    assert still_open.number in listed and closed.number not in listed
+    home = user_client.get("/").context["tickets"]
+    assert home[state] == 1 and home["done"] == 0
 
 
 @pytest.mark.parametrize(
