@@ -57,7 +57,7 @@ def device_conditions_sync(*, states: list[DeviceState], at: datetime) -> tuple[
                 to_raise.append(
                     DeviceCondition(device_id=state.device_id, code=code, severity=severity, raised_at=at)
                 )
-            elif current[code].absent_polls:
+            elif covered and current[code].absent_polls:
                 current[code].absent_polls = 0  # back before it cleared: the same condition goes on
                 to_update.append(current[code])
         for code, condition in current.items():

@@ -135,7 +135,7 @@ def test_worker_killed_mid_poll_the_broker_delivers_the_run_again(account, simul
         [
             Device(
                 account=account,
-                serial_number=f"KILL{i:03d}",
+                serial_number="813000305",  # sim-slow is sim-xerox-colour, slower
                 ip_address="127.0.0.1",
                 snmp_port=simulator["port"],
                 snmp_community="sim-slow",

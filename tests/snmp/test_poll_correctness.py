@@ -151,3 +151,14 @@ def test_the_unreachable_ticket_and_its_email_have_a_readable_translated_title(
     assert subjects["en@abc-cars.example"] == f"Automatic ticket {ticket.number}: Not answering"
     assert subjects["fr@abc-cars.example"].endswith(": Ne répond pas")
     assert all("unreachable" not in m.subject and "unreachable" not in m.body for m in mail.outbox)
+
+
+def test_an_answer_without_a_serial_from_another_maker_is_not_stored(account, simulator):
+    # Recorded without a serial as an HP; a Xerox (asleep: no serial) answers at its address.
+    hp = factories.device_model("LaserJet Enterprise M607", maker="HP", colour=False)
+    device = sim_device(account, simulator, "sim-xerox-asleep", serial="", model=hp)
+    fleet_poll_run()
+    device.refresh_from_db()
+    assert device.system_name == "" and device.printer_location == ""
+    assert not device.poll_attempts.get().ok
+    assert DeviceEvent.objects.filter(device=device, key="printers.device.answered_by_another").exists()
