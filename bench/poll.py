@@ -31,6 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fmp.settings")
 FIRST_PORT = 40000
+# Every agent answers with the serial of bench/agent/snmpd_printer.conf: the devices carry it,
+# or the poller would rightly refuse each answer as another printer's.
+AGENT_SERIAL = "SN0123456789"
 PORTS_PER_AGENT = 2500
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -120,11 +123,14 @@ def ensure_devices(count: int) -> list[int]:
     from printers.models import Device
 
     account, _ = Account.objects.get_or_create(name=f"Poll bench {count}", parent=None)
+    Device.objects.filter(account=account).exclude(serial_number=AGENT_SERIAL).update(
+        serial_number=AGENT_SERIAL
+    )
     have = set(Device.objects.filter(account=account).values_list("snmp_port", flat=True))
     Device.objects.bulk_create(
         [
             Device(
-                account=account, serial_number=f"PB{i:06d}", ip_address="127.0.0.1", snmp_port=FIRST_PORT + i
+                account=account, serial_number=AGENT_SERIAL, ip_address="127.0.0.1", snmp_port=FIRST_PORT + i
             )
             for i in range(count)
             if FIRST_PORT + i not in have

@@ -294,6 +294,9 @@ WHITENOISE_AUTOREFRESH = not env_bool("FMP_PRODUCTION", False)
 FMP_HISTORY_SAMPLE_HOURS = env_int("FMP_HISTORY_SAMPLE_HOURS", 24, minimum=1)
 # A device is shown "not answering" after this many failed polls in a row (debounce).
 FMP_UNREACHABLE_AFTER = env_int("FMP_UNREACHABLE_AFTER", 2, minimum=1)
+# An error condition (door open, jam...) clears after this many answers in a row without it
+# (debounce: a door opened, closed and opened again keeps one condition and one ticket).
+FMP_CONDITION_CLEAR_AFTER = env_int("FMP_CONDITION_CLEAR_AFTER", 2, minimum=1)
 FMP_POLL_BACKOFF_MAX_MINUTES = env_int("FMP_POLL_BACKOFF_MAX_MINUTES", 240, minimum=1)
 FMP_POLL_ATTEMPT_RETENTION_DAYS = env_int("FMP_POLL_ATTEMPT_RETENTION_DAYS", 14, minimum=1)
 FMP_SNMP_TIMEOUT = float(env_int("FMP_SNMP_TIMEOUT_MS", 2000, minimum=100)) / 1000

@@ -51,6 +51,17 @@ class PrinterCondition(models.TextChoices):
     OVERDUE_PREVENT_MAINT = "overduePreventMaint", _("Preventive maintenance overdue")
 
 
+# Raised by the poller itself (not an hrPrinterDetectedErrorState bit).
+UNREACHABLE = "unreachable"
+
+
+def condition_label(code: str):
+    """The readable, translated (lazy) name of a device condition; the code if unknown."""
+    if code == UNREACHABLE:
+        return _("Not answering")
+    return dict(PrinterCondition.choices).get(code, code)
+
+
 # Conditions that stop the device (the rest are warnings).
 ERROR_CONDITIONS = frozenset(
     {

@@ -1,5 +1,10 @@
 """Error conditions of devices: raised when a device enters a state, cleared when it leaves.
 
+A condition clears only on answers that report the error state, and only once
+``FMP_CONDITION_CLEAR_AFTER`` such answers in a row lack it: a door opened, closed and opened
+again within that keeps one condition (one ticket, one e-mail), as "unreachable" needs
+``FMP_UNREACHABLE_AFTER`` failed polls. A device that answers again clears "unreachable" at once.
+
 Each raise and clear is handed to the handlers in ``CONDITION_HANDLERS`` (the tickets app
 turns them into automatic tickets). One open condition per device and code is enforced by
 the database, so two workers raising the same condition at once still make one.
@@ -10,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from fmp.db import bulk_update_fast
-from printers.choices import ERROR_CONDITIONS
-from printers.models import DeviceCondition, DeviceState
+from django.conf import settings
 
-UNREACHABLE = "unreachable"
+from fmp.db import bulk_update_fast
+from printers.choices import ERROR_CONDITIONS, UNREACHABLE
+from printers.models import DeviceCondition, DeviceState
 
 # Called after the conditions are stored: handler(raised: list[DeviceCondition], cleared: list[DeviceCondition])
 CONDITION_HANDLERS: list[Callable[[list[DeviceCondition], list[DeviceCondition]], None]] = []
@@ -33,27 +38,40 @@ def device_conditions_sync(*, states: list[DeviceState], at: datetime) -> tuple[
     open_conditions: dict[int, dict[str, DeviceCondition]] = {}
     for condition in DeviceCondition.objects.filter(device_id__in=ids, cleared_at__isnull=True):
         open_conditions.setdefault(condition.device_id, {})[condition.code] = condition
-    to_raise, to_clear = [], []
+    to_raise, to_clear, to_update = [], [], []
     for state in states:
         current = open_conditions.get(state.device_id, {})
         if state.reachable is True and state.status_at is None:
             continue  # never answered yet: nothing to say
+        # False for a repeated, partial or foreign answer (set by the history writer).
+        covered = state.reachable and getattr(state, "conditions_answered", True)
         wanted = _wanted(state)
         if not state.reachable:
             # While a device is silent its last warnings are unknown, not cleared.
             wanted = {**{code: c.severity for code, c in current.items()}, **wanted}
+        elif not covered:
+            # It answered, without its error state (asleep, half-booted): they stay as they were.
+            wanted = {code: c.severity for code, c in current.items() if code != UNREACHABLE}
         for code, severity in wanted.items():
             if code not in current:
                 to_raise.append(
                     DeviceCondition(device_id=state.device_id, code=code, severity=severity, raised_at=at)
                 )
+            elif covered and current[code].absent_polls:
+                current[code].absent_polls = 0  # back before it cleared: the same condition goes on
+                to_update.append(current[code])
         for code, condition in current.items():
-            if code not in wanted:
+            if code in wanted:
+                continue
+            condition.absent_polls += 1
+            if code == UNREACHABLE or condition.absent_polls >= settings.FMP_CONDITION_CLEAR_AFTER:
                 condition.cleared_at = at
                 to_clear.append(condition)
+            else:
+                to_update.append(condition)
     DeviceCondition.objects.bulk_create(to_raise, ignore_conflicts=True)
-    if to_clear:
-        bulk_update_fast(to_clear, ["cleared_at"])
+    if to_clear or to_update:
+        bulk_update_fast(to_clear + to_update, ["cleared_at", "absent_polls"])
     raised = (
         list(
             DeviceCondition.objects.filter(

@@ -1,8 +1,9 @@
 """Discovery: sweep the configured address ranges for SNMP printers.
 
 A host is a printer when it answers with Printer-MIB objects. Unknown printers become
-"newly discovered" devices of the range's account; a known one (same serial number in
-that account) keeps its record, and an address change is recorded.
+"newly discovered" devices of the range's account; a known one (same serial number, case
+and surrounding spaces aside, anywhere in the customer's account tree) keeps its record,
+and an address change is recorded.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 
 from fmp.aio import LoopThread
 from printers.models import Device, DeviceModel, DiscoveryRange, Manufacturer, PollRun
+from printers.observation import serial_key
 from printers.services import device_event_record
 from printers.snmp.client import SnmpClient
 from printers.snmp.normalise import Normalised
@@ -99,27 +102,77 @@ def discovery_run(*, range_ids: list[int] | None = None) -> PollRun:
     return run
 
 
+def account_family_ids(account_id: int) -> set[int]:
+    """The customer an account belongs to: its top account and every sub-account under it.
+    A printer is matched within this family only, never across customers."""
+    from accounts.models import Account
+
+    root, seen = account_id, set()
+    while root not in seen:
+        seen.add(root)
+        parent = Account.objects.filter(pk=root).values_list("parent_id", flat=True).first()
+        if parent is None:
+            break
+        root = parent
+    return Account.objects.descendant_ids(root)
+
+
+def _known_by_serial(account_ids: set[int], serial: str, *, exclude_pk: int | None = None) -> Device | None:
+    """The device of these accounts with this serial (case and surrounding spaces aside)."""
+    key = serial_key(serial)
+    if not key:
+        return None
+    qs = (
+        Device.objects.select_for_update(of=("self",))
+        .annotate(serial_key=Upper(Trim("serial_number")))
+        .filter(account_id__in=account_ids, serial_key=key)
+    )
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.order_by("pk").first()
+
+
+def _readdress(device: Device, host: str, port: int) -> bool:
+    """Give ``device`` the address it answered at; False when it already had it."""
+    if str(device.ip_address or "") == host and device.snmp_port == port:
+        return False
+    old = str(device.ip_address or "")
+    device.ip_address = host
+    device.snmp_port = port
+    device.save(update_fields=["ip_address", "snmp_port"])
+    device_event_record(device=device, key="printers.device.address_changed", old=old, new=host)
+    return True
+
+
+@transaction.atomic
+def device_address_match(
+    *, account_id: int, serial: str, host: str, port: int, exclude_pk=None
+) -> Device | None:
+    """A printer answered with ``serial`` at ``host``:``port`` (seen by a sweep, or by the
+    poller at another device's address): the customer's known device with that serial takes
+    the address. Returns the device that moved, None when none is known or it was there."""
+    known = _known_by_serial(account_family_ids(account_id), serial, exclude_pk=exclude_pk)
+    if known is not None and _readdress(known, host, port):
+        return known
+    return None
+
+
 @transaction.atomic
 def discovered_device_record(*, rng: DiscoveryRange, host: str, info: Normalised) -> str:
-    """Create or match one discovered printer. Returns "created", "moved" or "known"."""
-    existing = None
-    if info.serial:
-        existing = (
-            Device.objects.select_for_update().filter(account=rng.account, serial_number=info.serial).first()
-        )
+    """Create or match one discovered printer. Returns "created", "moved" or "known".
+
+    A printer is known when a device of the range's customer (the range's account, its
+    parent and every sub-account) has its serial, or, for one that reports none, when a
+    device of the range's account without a serial has this address.
+    """
+    family = account_family_ids(rng.account_id)
+    existing = _known_by_serial(family, info.serial) if info.serial.strip() else None
     if existing is None:
         existing = Device.objects.filter(
-            account=rng.account, ip_address=host, snmp_port=rng.snmp_port, serial_number=""
+            account_id__in=family, ip_address=host, snmp_port=rng.snmp_port, serial_number=""
         ).first()
     if existing is not None:
-        if str(existing.ip_address) != host or existing.snmp_port != rng.snmp_port:
-            old = str(existing.ip_address or "")
-            existing.ip_address = host
-            existing.snmp_port = rng.snmp_port
-            existing.save(update_fields=["ip_address", "snmp_port"])
-            device_event_record(device=existing, key="printers.device.address_changed", old=old, new=host)
-            return "moved"
-        return "known"
+        return "moved" if _readdress(existing, host, rng.snmp_port) else "known"
     model = None
     if info.model:
         manufacturer, _ = Manufacturer.objects.get_or_create(name=(info.vendor or "Unknown")[:100])
@@ -134,7 +187,7 @@ def discovered_device_record(*, rng: DiscoveryRange, host: str, info: Normalised
         account=rng.account,
         site=rng.site,
         model=model,
-        serial_number=info.serial[:100],
+        serial_number=info.serial.strip()[:100],
         ip_address=host,
         snmp_port=rng.snmp_port,
         snmp_version=rng.snmp_version,

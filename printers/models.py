@@ -407,6 +407,9 @@ class DeviceCondition(models.Model):
     severity = models.CharField(_("severity"), max_length=10, choices=PrinterState.choices)
     raised_at = models.DateTimeField(_("raised"))
     cleared_at = models.DateTimeField(_("cleared"), null=True, blank=True)
+    # Answers in a row that reported the error state without this condition (it clears at
+    # FMP_CONDITION_CLEAR_AFTER; back to 0 when the condition shows again).
+    absent_polls = models.PositiveSmallIntegerField(_("polls without it"), default=0)
 
     class Meta:
         verbose_name = _("device condition")

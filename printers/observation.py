@@ -17,6 +17,12 @@ def supply_percent(level: int | None, max_capacity: int | None) -> int | None:
     return max(0, min(100, round(level * 100 / max_capacity)))
 
 
+def serial_key(serial: str | None) -> str:
+    """A serial number as compared: without surrounding spaces, case-insensitive
+    ("  ab123 " is AB123). The database side is ``Upper(Trim(serial_number))``."""
+    return (serial or "").strip().upper()
+
+
 @dataclass(frozen=True)
 class SupplyReading:
     index: int
@@ -45,10 +51,18 @@ class DeviceObservation:
     sys_name: str = ""
     location: str = ""
     serial: str = ""
+    vendor: str = ""
+    model: str = ""
     supplies: tuple[SupplyReading, ...] = field(default_factory=tuple)
     counters: dict[str, int] = field(default_factory=dict)
     duration_ms: int | None = None
     trigger: str = ""
+    # What the answer covered. A printer asleep or half-booted answers the system group but
+    # not the Printer-MIB: what it did not answer keeps its last known values (and their
+    # age), and conditions clear only on an answer that reports the error state.
+    status_known: bool = True  # hrDeviceStatus / hrPrinterStatus / the error state
+    conditions_known: bool = True  # hrPrinterDetectedErrorState
+    supplies_known: bool = True  # the prtMarkerSupplies table
 
     @classmethod
     def unreachable(cls, error: str, **kwargs) -> DeviceObservation:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -55,6 +55,7 @@ def device_target(device: Device) -> SnmpTarget:
 class BatchStats:
     devices: int = 0
     failures: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def _claim(
@@ -79,7 +80,11 @@ def _claim(
             qs = qs.exclude(state__backoff_until__gt=now)
         if since is not None:
             qs = qs.exclude(state__last_attempt_at__gte=since)
-        devices = list(qs.order_by("pk").select_for_update(skip_locked=True, of=("self",))[:limit])
+        devices = list(
+            qs.order_by("pk")
+            .select_related("model__manufacturer")  # the answer's identity is checked against it
+            .select_for_update(skip_locked=True, of=("self",))[:limit]
+        )
         if devices:
             Device.objects.filter(pk__in=[d.pk for d in devices]).update(
                 poll_claimed_until=now + timedelta(seconds=settings.FMP_POLL_CLAIM_SECONDS),
@@ -151,7 +156,11 @@ def _fleet_poll_run(kind, device_ids, token, respect_backoff, concurrency) -> Po
             runner.run(client.aclose())
     run.devices, run.failures = stats.devices, stats.failures
     run.finished_at = timezone.now()
-    run.save(update_fields=["devices", "failures", "finished_at"])
+    if stats.warnings:
+        # For the help desk (admin: Poll runs): devices answered by another printer.
+        head = f"{len(stats.warnings)} answered by another printer: "
+        run.note = (head + "; ".join(stats.warnings))[:500]
+    run.save(update_fields=["devices", "failures", "finished_at", "note"])
     return run
 
 
@@ -211,5 +220,5 @@ def _store(results: list[tuple[Device, ProbeResult]], *, trigger: str, stats: Ba
             )
         outcomes.append(PollOutcome(device, observation, at))
     with transaction.atomic():
-        states = devices_record_observations(outcomes=outcomes)
+        states = devices_record_observations(outcomes=outcomes, warnings=stats.warnings)
         device_conditions_sync(states=states, at=at)

@@ -25,7 +25,7 @@ from printers.models import (
     Supply,
     SupplyLevelSample,
 )
-from printers.observation import DeviceObservation, SupplyReading
+from printers.observation import DeviceObservation, SupplyReading, serial_key
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +61,11 @@ def device_record_observation(
 
 
 @transaction.atomic
-def devices_record_observations(*, outcomes: list[PollOutcome]) -> list[DeviceState]:
-    """The same as :func:`device_record_observation` for many devices, in a fixed number of queries."""
+def devices_record_observations(
+    *, outcomes: list[PollOutcome], warnings: list[str] | None = None
+) -> list[DeviceState]:
+    """The same as :func:`device_record_observation` for many devices, in a fixed number of
+    queries. A device answered by another printer is told in ``warnings`` (for the poll run)."""
     if not outcomes:
         return []
     ids = [o.device.pk for o in outcomes]
@@ -75,7 +78,56 @@ def devices_record_observations(*, outcomes: list[PollOutcome]) -> list[DeviceSt
     for outcome in outcomes:
         writer.apply(outcome, states[outcome.device.pk], supplies[outcome.device.pk])
     writer.flush()
+    if writer.foreign:
+        _foreign_answers_hand_over(writer.foreign, warnings)
     return [states[o.device.pk] for o in outcomes]
+
+
+def answered_by_another(device: Device, observation: DeviceObservation) -> str:
+    """Why the answer is not this device's ("serial" / "maker"), or "" when it may be.
+
+    The serial decides when both are known (compared without case and surrounding spaces);
+    an answer without a serial is refused only when its maker is plainly another one than
+    the device model's. A device recorded without a serial takes the one it answers with.
+    """
+    if observation.serial and device.serial_number:
+        return "" if serial_key(observation.serial) == serial_key(device.serial_number) else "serial"
+    if observation.serial or not observation.vendor or not device.model_id:
+        return ""
+    # The model is loaded with the device by the poller's claim (no query here).
+    maker = (device.model.manufacturer.name or "").strip().lower()
+    vendor = observation.vendor.strip().lower()
+    if maker and vendor and maker not in vendor and vendor not in maker:
+        return "maker"
+    return ""
+
+
+def _foreign_answers_hand_over(foreign: list[tuple[Device, DeviceObservation]], warnings) -> None:
+    """Give each foreign answer to discovery's serial matching: a known printer of the same
+    customer takes the address it answered at."""
+    from printers.discovery import device_address_match
+
+    for device, observation in foreign:
+        host = str(device.ip_address or device.dns_name)
+        moved = None
+        if observation.serial and device.ip_address:
+            moved = device_address_match(
+                account_id=device.account_id,
+                serial=observation.serial,
+                host=host,
+                port=device.snmp_port,
+                exclude_pk=device.pk,
+            )
+        text = "device %s (serial %s) at %s was answered by serial %s%s" % (
+            device.pk,
+            device.serial_number,
+            host,
+            observation.serial or "?",
+            f": device {moved.pk} now has this address" if moved else "",
+        )
+        logger.warning("Poll: %s", text)
+        if warnings is not None:
+            warnings.append(text)
 
 
 class _HistoryWriter:
@@ -126,10 +178,19 @@ class _HistoryWriter:
         self.meter_reads: list = []
         self.states: list[DeviceState] = []
         self.identities: list[Device] = []
+        self.events: list[DeviceEvent] = []
+        self.foreign: list[tuple[Device, DeviceObservation]] = []
 
     def apply(self, outcome: PollOutcome, state: DeviceState, supplies: dict[int, Supply]) -> None:
         device, observation, at = outcome.device, outcome.observation, outcome.at
         self.states.append(state)
+        # Read by printers.conditions: did this call bring an answer that reports the error
+        # state? (Not for a repeat, a failure, another printer's or a partial answer.)
+        state.conditions_answered = False
+        if observation.reachable:
+            other = answered_by_another(device, observation)
+            if other:
+                observation = self._foreign(device, observation, other, state, at)
         self.attempts.append(
             PollAttempt(
                 device_id=device.pk,
@@ -140,8 +201,11 @@ class _HistoryWriter:
                 trigger=_clip(observation.trigger, 20),
             )
         )
-        if state.last_attempt_at is None or at > state.last_attempt_at:
-            state.last_attempt_at = at
+        if state.last_attempt_at is not None and at <= state.last_attempt_at:
+            # An older or repeated result (a retried task), answered or not: it was counted
+            # when it first came, and the newer state stands.
+            return
+        state.last_attempt_at = at
         if not observation.reachable:
             state.consecutive_failures += 1
             state.backoff_until = at + _backoff(state.consecutive_failures)
@@ -153,32 +217,62 @@ class _HistoryWriter:
             return
         state.consecutive_failures = 0
         state.backoff_until = None
-        if state.status_at is not None and at <= state.status_at:
-            return  # an older or repeated result (a retried task): the newer state stands
-        changed = (
-            not state.reachable
-            or state.overall != observation.overall
-            or list(state.conditions) != list(observation.conditions)
-            or state.device_status != observation.device_status
-            or state.printer_status != observation.printer_status
-            or state.fax_state != observation.fax_state
-            or state.scanner_state != observation.scanner_state
-        )
+        changed = not state.reachable
         state.reachable = True
         state.last_error = ""
-        state.overall = observation.overall
-        state.conditions = list(observation.conditions)
-        state.device_status = observation.device_status
-        state.printer_status = observation.printer_status
-        state.uptime_seconds = observation.uptime_seconds
-        state.fax_state = _clip(observation.fax_state, 50)
-        state.scanner_state = _clip(observation.scanner_state, 10)
+        if observation.uptime_seconds is not None:
+            state.uptime_seconds = observation.uptime_seconds
+        if observation.status_known:
+            # Without the error state the overall state is not known either: both stay.
+            fields = {
+                "device_status": observation.device_status,
+                "printer_status": observation.printer_status,
+                "fax_state": _clip(observation.fax_state, 50),
+                "scanner_state": _clip(observation.scanner_state, 10),
+            }
+            if observation.conditions_known:
+                fields["overall"] = observation.overall
+                fields["conditions"] = list(observation.conditions)
+                state.conditions_answered = True
+            for name, value in fields.items():
+                if getattr(state, name) != value:
+                    changed = True
+                    setattr(state, name, value)
+            state.status_at = at
         if changed or self._due(state.status_sampled_at, at):
             self._status_row(device, at, state, reachable=True)
-        state.status_at = at
-        self._supplies(device, observation.supplies, at, state, supplies)
+        if observation.supplies_known:
+            self._supplies(device, observation.supplies, at, state, supplies)
         self._counters(device, observation.counters, at, state)
         self._identity(device, observation)
+
+    def _foreign(self, device, observation, other: str, state, at) -> DeviceObservation:
+        """Another printer answered at this device's address (DHCP gave it away): nothing of
+        the answer is stored here. The device counts it as a failed poll (it is not where it
+        was); the help desk hears of it once per streak, and the answer goes to discovery."""
+        error = _clip(
+            "answered by another printer (serial %s, model %s)"
+            % (observation.serial or "?", observation.model or "?"),
+            500,
+        )
+        if state.last_error != error:
+            self.events.append(
+                DeviceEvent(
+                    device=device,
+                    key="printers.device.answered_by_another",
+                    data={
+                        "address": str(device.ip_address or device.dns_name),
+                        "expected_serial": device.serial_number,
+                        "answered_serial": observation.serial,
+                        "answered_model": observation.model,
+                        "reason": other,
+                    },
+                )
+            )
+        self.foreign.append((device, observation))
+        return DeviceObservation.unreachable(
+            error, duration_ms=observation.duration_ms, trigger=observation.trigger
+        )
 
     def _due(self, last: datetime | None, at: datetime) -> bool:
         return last is None or at - last >= self.interval
@@ -264,13 +358,15 @@ class _HistoryWriter:
         if observation.location and device.printer_location != _clip(observation.location, 255):
             device.printer_location = _clip(observation.location, 255)
             dirty = True
-        if observation.serial and not device.serial_number:
-            device.serial_number = _clip(observation.serial, 100)
+        if observation.serial and not device.serial_number.strip():
+            device.serial_number = _clip(observation.serial.strip(), 100)
             dirty = True
         if dirty:
             self.identities.append(device)
 
     def flush(self) -> None:
+        if self.events:
+            DeviceEvent.objects.bulk_create(self.events)
         PollAttempt.objects.bulk_create(self.attempts, ignore_conflicts=True, batch_size=1000)
         StatusObservation.objects.bulk_create(self.status_rows, ignore_conflicts=True, batch_size=1000)
         if self.new_supplies:

@@ -305,6 +305,58 @@ SPECIAL_DEVICES: list[SimDevice] = [
 ]
 
 
+def _variant(community: str, base: str, **changes) -> SimDevice:
+    spec = next(d for d in SPECIAL_DEVICES if d.community == base)
+    return SimDevice(**{**spec.__dict__, "community": community, **changes})
+
+
+# The same printers at another moment (same serial, another state): polling a device with one
+# community, then another, is the printer changing between two polls.
+LATER_DEVICES: list[SimDevice] = [
+    # sim-paper-out once the paper was refilled.
+    _variant("sim-paper-refilled", "sim-paper-out", device_status=2, errors=(), alerts=[]),
+    # sim-xerox-colour with its black toner empty.
+    _variant(
+        "sim-xerox-toner-empty",
+        "sim-xerox-colour",
+        device_status=5,
+        printer_status=1,
+        errors=("noToner",),
+        supplies=[
+            SimSupply("Black Toner Cartridge", "toner", "black", 0, 100),
+            *_colour_toners(80)[1:],
+            SimSupply("Drum Cartridge", "drum", "", 40000, 80000),
+            SimSupply("Waste Toner Container", "waste", "", 9000, 10000),
+        ],
+    ),
+    # One printer whose front door is opened, closed and opened again.
+    _variant(
+        "sim-door-open",
+        "sim-xerox-colour",
+        serial="DOOR00042",
+        device_status=5,
+        printer_status=1,
+        errors=("doorOpen",),
+    ),
+    _variant("sim-door-closed", "sim-xerox-colour", serial="DOOR00042"),
+]
+
+SYSTEM_GROUP = "1.3.6.1.2.1.1."
+
+
+def asleep_recording(dev: SimDevice) -> str:
+    """``dev`` asleep (or half-booted): it answers the system group, nothing of the Printer-MIB
+    or of the host resources."""
+    return "".join(line for line in recording(dev).splitlines(True) if line.startswith(SYSTEM_GROUP))
+
+
+def later_recordings() -> dict[str, str]:
+    """community → recording of ``LATER_DEVICES``, and ``sim-xerox-asleep`` (sim-xerox-colour asleep)."""
+    recordings = {dev.community: recording(dev) for dev in LATER_DEVICES}
+    recordings["sim-xerox-asleep"] = asleep_recording(SPECIAL_DEVICES[0])
+    return recordings
+
+
 def recording_for_device(device) -> str:
     """A recording that answers like the demo device ``device`` (consistent with its history)."""
     state = getattr(device, "state", None)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fmp.aio import run_sync
-from printers.simfleet import SPECIAL_DEVICES, recording, snmpsim_start
+from printers.simfleet import SPECIAL_DEVICES, later_recordings, recording, snmpsim_start
 from printers.snmp.client import SnmpClient
 from printers.snmp.types import SnmpTarget
 
@@ -96,6 +96,7 @@ def simulator(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("snmpsim")
     port = free_udp_port()
     recordings = {dev.community: recording(dev) for dev in SPECIAL_DEVICES}
+    recordings.update(later_recordings())  # the same printers at another moment
     # A printer that answers the first rows of its supplies table, then goes silent.
     half = recordings["sim-xerox-colour"].replace(
         "1.3.6.1.2.1.43.11.1.1.9.1.5|2|", "1.3.6.1.2.1.43.11.1.1.9.1.5|2:delay|wait=4000,value="

@@ -135,11 +135,11 @@ def ticket_open_for_condition(condition) -> Ticket | None:
     ).exists():
         return None
     service = ServiceType.objects.filter(code=AUTOMATIC_SERVICE).first()
-    from printers.choices import PrinterCondition
+    from printers.choices import condition_label
 
-    label = dict(PrinterCondition.choices).get(condition.code)
+    label = condition_label(condition.code)
     with translation.override(settings.LANGUAGE_CODE):
-        summary = str(label) if label else condition.code
+        summary = str(label)
     try:
         with transaction.atomic():
             ticket = _create_with_number(
@@ -156,11 +156,11 @@ def ticket_open_for_condition(condition) -> Ticket | None:
             TicketEvent.objects.create(ticket=ticket, kind=EventKind.CREATED, new_state=ticket.state)
     except IntegrityError:
         return None  # another worker opened it at the same moment
-    _automatic_ticket_notify(ticket, device)
+    _automatic_ticket_notify(ticket, device, label)
     return ticket
 
 
-def _automatic_ticket_notify(ticket: Ticket, device) -> None:
+def _automatic_ticket_notify(ticket: Ticket, device, label) -> None:
     """The account's users who want it hear of an automatic ticket on one of their devices."""
     from accounts.models import User
     from accounts.notifications import notify
@@ -171,7 +171,8 @@ def _automatic_ticket_notify(ticket: Ticket, device) -> None:
             user=user,
             kind="auto_ticket",
             template="tickets/email/automatic",
-            context={"ticket": ticket, "url": url},
+            # The condition's name in each reader's language (the summary is the site's).
+            context={"ticket": ticket, "url": url, "condition": label},
             device=device,
         )
 

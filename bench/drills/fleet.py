@@ -42,7 +42,7 @@ def drill_fleet(devices: int) -> Iterator[list[int]]:
             [
                 Device(
                     account=account,
-                    serial_number=f"D{i:05d}",
+                    serial_number=bench_poll.AGENT_SERIAL,
                     ip_address="127.0.0.1",
                     snmp_port=bench_poll.FIRST_PORT + i,
                 )

@@ -248,6 +248,10 @@ class Normalised:
     counters: dict[str, int] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     is_printer: bool = False
+    # Which parts the agent answered (a sleeping printer answers only the system group).
+    status_known: bool = False
+    conditions_known: bool = False
+    supplies_known: bool = False
 
     def as_json(self) -> dict:
         """The command-line contract of ``snmp_probe --json`` (SPEC.md)."""
@@ -256,7 +260,14 @@ class Normalised:
             {k: s[k] for k in ("index", "description", "type", "color", "level", "max_capacity", "percent")}
             for s in data["supplies"]
         ]
-        for key in ("device_status", "printer_status", "is_printer"):
+        for key in (
+            "device_status",
+            "printer_status",
+            "is_printer",
+            "status_known",
+            "conditions_known",
+            "supplies_known",
+        ):
             data.pop(key)
         return data
 
@@ -271,6 +282,11 @@ class Normalised:
             sys_name=self.sys_name,
             location=self.location,
             serial=self.serial,
+            vendor=self.vendor,
+            model=self.model,
+            status_known=self.status_known,
+            conditions_known=self.conditions_known,
+            supplies_known=self.supplies_known,
             supplies=tuple(
                 SupplyReading(
                     index=s.index,
@@ -308,6 +324,15 @@ def normalise(values: Mapping[Oid, Value]) -> Normalised:
     result.serial = as_text(_first(column(values, oids.PRT_GENERAL_SERIAL)), limit=100)
     _status(values, result)
     result.supplies = _supplies(values)
+    result.supplies_known = any(
+        column(values, col)
+        for col in (
+            oids.PRT_SUPPLY_DESCRIPTION,
+            oids.PRT_SUPPLY_LEVEL,
+            oids.PRT_SUPPLY_MAX,
+            oids.PRT_SUPPLY_TYPE,
+        )
+    )
     result.trays = _trays(values)
     result.alerts = _alerts(values)
     result.counters = _counters(values, result.vendor)
@@ -380,6 +405,10 @@ def _status(values: Mapping[Oid, Value], result: Normalised) -> None:
             if name not in errors:
                 errors.append(name)
     result.errors = errors
+    result.conditions_known = bool(column(values, oids.HR_PRINTER_ERROR_STATE))
+    result.status_known = (
+        result.conditions_known or result.device_status is not None or result.printer_status is not None
+    )
     if not result.is_printer and result.device_status is None and result.printer_status is None:
         result.status = "other"
     elif any(e in ERROR_CONDITIONS for e in errors) or result.device_status == 5:

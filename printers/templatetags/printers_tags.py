@@ -7,11 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from printers.choices import OVERALL_STATE_LABELS, PrinterCondition, PrinterState
+from printers.choices import OVERALL_STATE_LABELS, PrinterState, condition_label
 
 register = template.Library()
-
-_CONDITION_LABELS = dict(PrinterCondition.choices)
 
 
 @register.filter
@@ -19,7 +17,7 @@ def condition_labels(conditions) -> str:
     """ "Paper out, Input tray empty, Intervention required" from stored condition codes."""
     if not conditions:
         return ""
-    return ", ".join(str(_CONDITION_LABELS.get(code, code)) for code in conditions)
+    return ", ".join(str(condition_label(code)) for code in conditions)
 
 
 @register.filter

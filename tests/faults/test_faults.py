@@ -22,7 +22,7 @@ from tests.fixtures_snmp import celery_broker, celery_reconnect, sim_device, wai
 
 @pytest.mark.django_db
 def test_half_a_table_then_silence_is_not_stored_as_zeros(account, simulator, settings):
-    device = sim_device(account, simulator, "sim-xerox-colour", serial="HALF")
+    device = sim_device(account, simulator, "sim-xerox-colour", serial="813000305")
     fleet_poll_run()
     device.refresh_from_db()
     levels = {s.index: s.level for s in device.supplies.all()}
@@ -135,7 +135,7 @@ def test_worker_killed_mid_poll_the_broker_delivers_the_run_again(account, simul
         [
             Device(
                 account=account,
-                serial_number=f"KILL{i:03d}",
+                serial_number="813000305",  # sim-slow is sim-xerox-colour, slower
                 ip_address="127.0.0.1",
                 snmp_port=simulator["port"],
                 snmp_community="sim-slow",

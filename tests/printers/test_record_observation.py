@@ -107,6 +107,20 @@ def test_a_retried_poll_writes_nothing_new(dev):
     assert dev.state.overall == "warning"
 
 
+def test_a_retried_failed_poll_counts_once(dev, settings):
+    settings.FMP_UNREACHABLE_AFTER = 2
+    device_record_observation(device=dev, observation=obs(), at=T0)
+    failed = DeviceObservation.unreachable("no answer")
+    first = device_record_observation(device=dev, observation=failed, at=T0 + timedelta(hours=1))
+    backoff = first.backoff_until
+    # The same failed poll stored again (the task was retried): still one failure, so the
+    # device is not "not answering" and its back-off did not grow.
+    state = device_record_observation(device=dev, observation=failed, at=T0 + timedelta(hours=1))
+    assert (state.consecutive_failures, state.reachable, state.backoff_until) == (1, True, backoff)
+    assert PollAttempt.objects.filter(device=dev, ok=False).count() == 1
+    assert StatusObservation.objects.filter(device=dev, reachable=False).count() == 0
+
+
 def test_unreachable_device_keeps_its_levels_and_counters(dev, settings):
     settings.FMP_UNREACHABLE_AFTER = 2
     device_record_observation(device=dev, observation=obs(), at=T0)

@@ -62,6 +62,31 @@ def test_a_known_printer_that_changed_address_is_matched_by_serial(account, two_
     assert Device.objects.filter(account=account).count() == 1
 
 
+def test_a_printer_of_a_sub_account_swept_by_the_parents_range_is_not_created_again(
+    account, two_printers, settings
+):
+    settings.FMP_DISCOVERY_TIMEOUT = 0.5
+    # Recorded in the sub-account (account's parent is ABC Cars), serial typed in lower case
+    # with spaces around it.
+    known = factories.device(account, serial=" jpbf123456 ", ip_address="127.0.0.3", snmp_port=two_printers)
+    DiscoveryRange.objects.create(account=account.parent, cidr="127.0.0.3/32", snmp_port=two_printers)
+    discovery_run()
+    assert list(Device.objects.filter(serial_number__icontains="jpbf123456")) == [known]
+    assert not Device.objects.filter(account=account.parent).exists()
+    known.refresh_from_db()
+    assert not known.newly_discovered and known.account == account
+
+
+def test_a_serial_matches_without_case_or_surrounding_spaces(account, two_printers, settings):
+    settings.FMP_DISCOVERY_TIMEOUT = 0.5
+    known = factories.device(account, serial="jpbf123456  ", ip_address="192.0.2.98", snmp_port=two_printers)
+    DiscoveryRange.objects.create(account=account, cidr="127.0.0.3/32", snmp_port=two_printers)
+    discovery_run()
+    known.refresh_from_db()
+    assert str(known.ip_address) == "127.0.0.3"
+    assert Device.objects.filter(account=account).count() == 1
+
+
 def test_discovery_range_refuses_bad_or_huge_networks(account):
     from django.core.exceptions import ValidationError
 

@@ -94,7 +94,9 @@ def test_conditions_are_raised_once_and_cleared(account, simulator):
     )
     assert open_codes == {"noPaper", "inputTrayEmpty", "serviceRequested"}
     assert DeviceCondition.objects.filter(device=device).count() == 3
-    Device.objects.filter(pk=device.pk).update(snmp_community="sim-xerox-colour")  # the paper was refilled
+    Device.objects.filter(pk=device.pk).update(snmp_community="sim-paper-refilled")  # the paper was refilled
+    fleet_poll_run()  # debounced: one answer without them does not clear them yet
+    assert DeviceCondition.objects.filter(device=device, cleared_at__isnull=True).count() == 3
     fleet_poll_run()
     assert not DeviceCondition.objects.filter(device=device, cleared_at__isnull=True).exists()
 
@@ -174,8 +176,9 @@ def test_a_jam_seen_by_the_poller_opens_one_automatic_ticket(account, simulator)
     assert set(tickets.values_list("condition_code", flat=True)) == {
         "noPaper"
     }  # the error; warnings open none
-    Device.objects.filter(pk=device.pk).update(snmp_community="sim-xerox-colour")  # paper refilled
+    Device.objects.filter(pk=device.pk).update(snmp_community="sim-paper-refilled")  # paper refilled
     fleet_poll_run()
+    fleet_poll_run()  # FMP_CONDITION_CLEAR_AFTER answers without it
     assert tickets.get().state == "done"
 
 
