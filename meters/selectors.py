@@ -17,7 +17,7 @@ from django.db.models import (
     Value,
     Window,
 )
-from django.db.models.functions import Lag, Lead, RowNumber, TruncMonth
+from django.db.models.functions import Lag, Lead, TruncMonth
 from django.utils import timezone
 
 from accounts.tenancy import visible_account_ids
@@ -115,22 +115,31 @@ def monthly_volumes(*, devices, end: datetime, months: int = 12, user=None):
     )
     visible = visible_reads(user)
     order = [F("read_at").asc(), F("pk").asc()]
-    ahead = [F("read_at").desc(), F("pk").desc()]
     month_of = TruncMonth(
         ExpressionWrapper(F("read_at") - timedelta(microseconds=1), output_field=DateTimeField())
     )
+
+    def along(expression):  # one window (one sort) for every neighbour looked at
+        return Window(expression, partition_by=[F("device_id")], order_by=order)
+
     window = (
         visible.filter(
             device_id__in=ids, counter="total", superseded=False, read_at__gt=since, read_at__lte=end
         )
         .annotate(
             month=month_of,
-            before=Window(Lag("value"), partition_by=[F("device_id")], order_by=order),
-            after=Window(Lead("value"), partition_by=[F("device_id")], order_by=order),
-            nth=Window(RowNumber(), partition_by=[F("device_id"), month_of], order_by=order),
-            nth_last=Window(RowNumber(), partition_by=[F("device_id"), month_of], order_by=ahead),
+            before=along(Lag("value")),
+            after=along(Lead("value")),
+            next_month=along(Lead(month_of)),
         )
-        .filter(Q(nth=1) | Q(nth_last=1) | Q(value__lt=F("before")) | Q(after__lt=F("value")))
+        .filter(
+            Q(before__isnull=True)  # the device's first read of the months shown
+            | Q(next_month__isnull=True)  # its last
+            | Q(next_month__gt=F("month"))  # the last of a month
+            | Q(value__lt=F("before"))  # a drop
+            | Q(after__lt=F("value"))  # the read before a drop
+        )
+        .order_by("device_id", "read_at", "pk")
         .values_list("device_id", "value", "read_at", "source")
     )
     openings = visible.filter(pk__in=_reads_at(ids, since, visible, counters=["total"])).values_list(
@@ -139,7 +148,7 @@ def monthly_volumes(*, devices, end: datetime, months: int = 12, user=None):
     chains: dict[int, list[ReadPoint]] = {}
     for device_id, value, read_at, source in openings:
         chains.setdefault(device_id, []).append(ReadPoint(value, read_at, source))
-    for device_id, value, read_at, source in sorted(window, key=lambda r: (r[0], r[2])):
+    for device_id, value, read_at, source in window.iterator(chunk_size=5000):
         chains.setdefault(device_id, []).append(ReadPoint(value, read_at, source))
     drops = CounterDrops.load(ids, end)
     # Each month's chain of each device: its opening read (the newest at or before the

@@ -211,3 +211,37 @@ def test_out_of_contract_and_newly_discovered_devices_are_not_billed_by_default(
     total, csv, chart, body = report(user_client, "2026-10", everything="on")
     assert total == 300 and csv == {"BILLED": 100, "NOCONTRACT": 100, "NEWFOUND": 100}
     assert chart["2026-10"] == 300 and "NOCONTRACT" in body
+
+
+def test_the_chart_bills_every_month_as_the_report_does(account, site):
+    """A year of reads with glitches, dismissed and undecided drops, and confirmed
+    replacements: each month of the chart equals that month's billing report."""
+    import random
+
+    rng = random.Random(14)
+    devices = [factories.device(account, site, serial=f"MIX{i}", managed_by_snmp=True) for i in range(4)]
+    for device in devices:
+        value, moment = 50_000 + rng.randrange(1000), at(2025, 12, 20)
+        while moment < at(2026, 12, 20):
+            moment += timedelta(days=rng.choice([1, 3, 7, 12]), hours=rng.randrange(24))
+            roll = rng.random()
+            if roll < 0.08:  # a reboot reads 0 or a small number once
+                poll(device, rng.choice([0, 7]), moment)
+                moment += timedelta(hours=2)
+            elif roll < 0.12:  # a new meter
+                value = rng.randrange(500)
+            value += rng.randrange(2000)
+            poll(device, value, moment)
+    for anomaly in MeterAnomaly.objects.all():
+        decision = rng.choice(["open", "dismissed", "replaced"])
+        if decision != "open":
+            meter_anomaly_decide(anomaly=anomaly, replaced=decision == "replaced", by=None)
+    assert MeterAnomaly.objects.count() >= 4
+    months, per_device, volumes = monthly_volumes(devices=devices, end=at(2026, 12, 31), months=12)
+    assert len(months) == 12
+    for month, volume in zip(months, volumes, strict=True):
+        start, end = month_bounds(timezone.localtime(month).date())
+        usage = billing_report(devices=devices, start=start, end=end)
+        assert volume == sum(u.total for u in usage), month
+        for u in usage:
+            assert per_device.get(u.device.pk, {}).get(month, 0) == u.total, (u.device, month)
