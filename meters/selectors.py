@@ -99,8 +99,8 @@ def monthly_volumes(*, devices, end: datetime, months: int = 12, user=None):
 
     Read from the database: each device's newest read at or before the first month (an
     index probe), then of the months' reads only those that end a steady climb (the first
-    and last of each month, the reads on either side of a drop), selected by the database
-    with window functions; the pages of a steady climb depend only on its ends.
+    one, the last of each month, the reads on either side of a drop), selected by the
+    database with window functions: the pages of a steady climb depend only on its ends.
 
     Returns the months shown (from the first one with a read), the pages per device and
     month, and the account's pages per month."""
