@@ -67,6 +67,14 @@ class PeriodForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
+    everything = forms.BooleanField(
+        label=_("Include devices out of contract and newly discovered"),
+        required=False,
+        help_text=_(
+            "By default they are not billed: neither in the totals, the list, the CSV nor the chart."
+        ),
+    )
+
     def _in_period(self, name):
         value = self.cleaned_data.get(name)
         if value is not None and not PERIOD_FIRST <= value <= PERIOD_LAST:

@@ -85,10 +85,14 @@ class MeterRead(DeviceHistoryRecord):
 
 
 class MeterAnomaly(models.Model):
-    """A counter that went backwards in polling (device swapped, board replaced, reset).
+    """A counter that went backwards in polling (device swapped, board replaced, a reboot
+    that read 0, or a manual read above the device's own counter: ``previous_value`` is
+    then that manual read's).
 
-    Until the help desk decides, billing ignores the drop; once a meter replacement is
-    confirmed, billing continues from the new base.
+    A drop itself never bills. Once a meter replacement is confirmed, billing continues
+    from the new meter; otherwise (undecided: the billing line is to check, or dismissed)
+    the counter's last good value is kept and, when the counter is back in its range, only
+    the pages above that value bill (``meters.services.counter_usage``).
     """
 
     tenant_path = "device__account"

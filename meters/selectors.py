@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import (
     BooleanField,
     Count,
+    DateTimeField,
     ExpressionWrapper,
-    Max,
+    F,
     OuterRef,
     Q,
     Subquery,
     Value,
+    Window,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Lag, Lead, TruncMonth
 from django.utils import timezone
 
 from accounts.tenancy import visible_account_ids
 from meters.choices import ReadStatus
-from meters.services import read_status, visible_reads
+from meters.services import (
+    CounterDrops,
+    ReadPoint,
+    _reads_at,
+    counter_usage,
+    last_good_values,
+    month_bounds,
+    read_status,
+    visible_reads,
+)
 from printers.models import Device
 
 
@@ -80,38 +91,106 @@ def devices_with_read_status(user) -> list[Device]:
 
 
 def monthly_volumes(*, devices, end: datetime, months: int = 12, user=None):
-    """Total pages per month over the last ``months`` months, for the account (sum of devices),
-    from the reads ``user`` may see (see ``visible_reads``).
+    """Total pages per month over the last ``months`` months up to the one holding ``end``,
+    for the account (sum of devices), from the reads ``user`` may see: each month billed
+    as the billing report bills it (:func:`meters.services.counter_usage` on the month's
+    chain, month bounds of :func:`meters.services.month_bounds`), so the chart and the
+    report agree, across meter replacements and counter glitches too.
 
-    A month's volume is the increase of the device's highest total read in that month over
-    the previous month's. Only the reads of those months (and the one before) are read."""
-    first = timezone.localtime(end).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    year, month = divmod(first.year * 12 + first.month - 1 - months, 12)
-    since = first.replace(year=year, month=month + 1)  # the month before the first one shown
-    rows = (
-        visible_reads(user)
-        .filter(device__in=devices, counter="total", superseded=False, read_at__gte=since, read_at__lte=end)
-        .annotate(month=TruncMonth("read_at"))
-        .values("device_id", "month")
-        .annotate(top=Max("value"))
-        .order_by("device_id", "month")
+    Read from the database: each device's newest read at or before the first month (an
+    index probe), then of the months' reads only those that end a steady climb (the first
+    one, the last of each month, the reads on either side of a drop), selected by the
+    database with window functions: the pages of a steady climb depend only on its ends.
+
+    Returns the months shown (from the first one with a read), the pages per device and
+    month, and the account's pages per month."""
+    last = timezone.localtime(end - timedelta(microseconds=1)).date().replace(day=1)
+    firsts = [_add_months(last, -i) for i in range(months - 1, -1, -1)]
+    bounds = [month_bounds(m) for m in firsts]
+    since = bounds[0][0]
+    ids = (
+        list(devices.values_list("pk", flat=True))
+        if hasattr(devices, "values_list")
+        else [d.pk for d in devices]
     )
+    visible = visible_reads(user)
+    order = [F("read_at").asc(), F("pk").asc()]
+    month_of = TruncMonth(
+        ExpressionWrapper(F("read_at") - timedelta(microseconds=1), output_field=DateTimeField())
+    )
+
+    def along(expression):  # one window (one sort) for every neighbour looked at
+        return Window(expression, partition_by=[F("device_id")], order_by=order)
+
+    window = (
+        visible.filter(
+            device_id__in=ids, counter="total", superseded=False, read_at__gt=since, read_at__lte=end
+        )
+        .annotate(
+            month=month_of,
+            before=along(Lag("value")),
+            after=along(Lead("value")),
+            next_month=along(Lead(month_of)),
+        )
+        .filter(
+            Q(before__isnull=True)  # the device's first read of the months shown
+            | Q(next_month__isnull=True)  # its last
+            | Q(next_month__gt=F("month"))  # the last of a month
+            | Q(value__lt=F("before"))  # a drop
+            | Q(after__lt=F("value"))  # the read before a drop
+        )
+        .order_by("device_id", "read_at", "pk")
+        .values_list("device_id", "value", "read_at", "source")
+    )
+    openings = visible.filter(pk__in=_reads_at(ids, since, visible, counters=["total"])).values_list(
+        "device_id", "value", "read_at", "source"
+    )
+    chains: dict[int, list[ReadPoint]] = {}
+    for device_id, value, read_at, source in openings:
+        chains.setdefault(device_id, []).append(ReadPoint(value, read_at, source))
+    for device_id, value, read_at, source in window.iterator(chunk_size=5000):
+        chains.setdefault(device_id, []).append(ReadPoint(value, read_at, source))
+    drops = CounterDrops.load(ids, end)
+    # Each month's chain of each device: its opening read (the newest at or before the
+    # month's start), then the month's reads; walked once per device.
+    pieces: list[dict[tuple[int, str], list[ReadPoint]]] = [{} for _ in bounds]
+    for device_id, chain in chains.items():
+        i, opening, inside = 0, None, []
+        for read in [*chain, None]:
+            while i < months and (read is None or read.read_at > bounds[i][1]):
+                if opening is not None or inside:
+                    pieces[i][(device_id, "total")] = ([opening] if opening else []) + inside
+                opening, inside = (inside[-1] if inside else opening), []
+                i += 1
+            if read is None or i >= months:
+                break
+            if read.read_at <= bounds[i][0]:
+                opening = read
+            else:
+                inside.append(read)
     per_device: dict[int, dict[datetime, int]] = {}
-    for row in rows:
-        per_device.setdefault(row["device_id"], {})[row["month"]] = row["top"]
-    all_months = sorted({m for series in per_device.values() for m in series})[-(months + 1) :]
-    volumes = dict.fromkeys(all_months[1:], 0)
-    for series in per_device.values():
-        previous = None
-        for month in all_months:
-            value = series.get(month)
-            if value is None:
-                continue
-            if previous is not None and month in volumes and value >= previous:
-                volumes[month] += value - previous
-            previous = value
-    shown = sorted(volumes)
-    return shown, per_device, [volumes[m] for m in shown]
+    volumes = [0] * months
+    shown_from = months
+    for i, piece in enumerate(pieces):
+        if piece:
+            shown_from = min(shown_from, i)
+        last_good = last_good_values({k: c[0] for k, c in piece.items()}, drops=drops, reads=visible)
+        for (device_id, counter), chain in piece.items():
+            pages = counter_usage(
+                counter,
+                chain,
+                drops=drops.of(device_id, counter),
+                last_good=last_good.get((device_id, counter)),
+            ).pages
+            per_device.setdefault(device_id, {})[bounds[i][0]] = pages
+            volumes[i] += pages
+    shown = [b[0] for b in bounds[shown_from:]]
+    return shown, per_device, volumes[shown_from:]
+
+
+def _add_months(month: date, count: int) -> date:
+    year, index = divmod(month.year * 12 + month.month - 1 + count, 12)
+    return date(year, index + 1, 1)
 
 
 def meter_summary(user, search: str = "") -> dict:

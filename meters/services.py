@@ -6,10 +6,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
@@ -68,7 +69,7 @@ def meter_read_submit(
     the second sees the first. A lower value is refused; an equal one needs ``allow_equal``
     (no page printed); a jump beyond ``FMP_METER_MAX_PAGES_PER_DAY`` needs ``confirmed``.
     """
-    Device.objects.select_for_update().get(pk=device.pk)
+    locked = Device.objects.select_for_update().get(pk=device.pk)
     # Stamped once the lock is held: a submission that waited for another is also later in
     # time than it, so the history never shows a higher read before a lower one.
     at = at or timezone.now()
@@ -131,7 +132,33 @@ def meter_read_submit(
         if v is not None
     ]
     MeterRead.objects.bulk_create(reads)
+    if locked.managed_by_snmp:
+        _polling_sees_manual_reads(locked, reads)
     return reads
+
+
+def _polling_sees_manual_reads(device: Device, reads: list[MeterRead]) -> None:
+    """A manual read of a networked device becomes the value its next automatic read is
+    judged against (the poller's last known counter, ``DeviceState.counters_last``).
+
+    A manual read above the device's own counter (a typo, another device's counter) then
+    makes the next automatic read a drop, which opens an anomaly for the help desk to
+    correct or dismiss, instead of only marking the billing line."""
+    from printers.models import DeviceState
+
+    state = DeviceState.objects.filter(device_id=device.pk).first()
+    if state is None:  # never polled: the first automatic read has nothing to be judged against
+        return
+    last = dict(state.counters_last or {})
+    changed = False
+    for read in reads:
+        known = last.get(read.counter)
+        if known is None or read.value > known.get("value", -1):
+            last[read.counter] = {"value": read.value, "at": read.read_at.isoformat()}
+            changed = True
+    if changed:
+        state.counters_last = last
+        state.save(update_fields=["counters_last"])
 
 
 def meter_reads_record_automatic(
@@ -210,10 +237,9 @@ def read_status(*, last_read_at: datetime | None, automatic: bool, now: datetime
 # --- billing ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReadPoint:
-    """One read as the billing report shows it (lighter than a model instance: a report
-    of 10,000 devices handles hundreds of thousands of reads)."""
+class ReadPoint(NamedTuple):
+    """One read as the billing report shows it (lighter than a model instance, or than a
+    dataclass: a report of 10,000 devices handles hundreds of thousands of reads)."""
 
     value: int
     read_at: datetime
@@ -255,23 +281,19 @@ class DeviceUsage:
 
 
 def billing_report(*, devices, start: datetime, end: datetime, user=None) -> list[DeviceUsage]:
-    """Pages used per device between the reads nearest to the period bounds.
+    """Pages used per device in the period ``start`` < read time <= ``end``.
 
     With ``user``, only the reads of the accounts that user sees count: a device moved to
     another account is billed to each account for the pages between its own reads.
 
-    Start: the newest read at or before ``start`` (else the first read in the period);
-    end: the newest read at or before ``end``. Pages are the sum of the increases between
-    consecutive reads: a drop confirmed as a meter replacement counts from the new meter's
-    value; an unexplained drop counts nothing and marks the line to check.
+    Each counter's chain opens with its newest read at or before ``start`` (else the first
+    read in the period) and goes on with the period's reads; the pages are those of
+    :func:`counter_usage` (the one computation the report, its CSV and the monthly chart
+    share). A read exactly at ``end`` closes this period and opens the next one.
     """
     devices = list(devices)
     ids = [d.pk for d in devices]
     by_device = {d.pk: DeviceUsage(device=d) for d in devices}
-    replacements = {
-        (a.device_id, a.counter, a.new_value): a.state
-        for a in MeterAnomaly.objects.filter(device_id__in=ids, detected_at__lte=end)
-    }
     # Only the reads that count: each counter's newest read at or before the start (one
     # index probe per device and counter), and the reads of the period. Loading a whole
     # history took 20 s for 10,000 devices with a year of reads.
@@ -287,19 +309,130 @@ def billing_report(*, devices, start: datetime, end: datetime, user=None) -> lis
     series: dict[tuple[int, str], list[ReadPoint]] = {}
     for device_id, counter, value, read_at, source in reads.iterator(chunk_size=5000):
         series.setdefault((device_id, counter), []).append(ReadPoint(value, read_at, source))
+    drops = CounterDrops.load(ids, end)
+    last_good = last_good_values({key: chain[0] for key, chain in series.items()}, drops=drops, reads=visible)
     for (device_id, counter), chain in series.items():
-        # At most one read at or before the start (the newest): it opens the period;
-        # without one, the first read of the period does.
-        usage = CounterUsage(counter=counter, start=chain[0], end=chain[-1])
-        for prev, cur in pairwise(chain):
-            if cur.value >= prev.value:
-                usage.pages += cur.value - prev.value
-            elif replacements.get((device_id, counter, cur.value)) == AnomalyState.REPLACED:
-                usage.pages += cur.value  # the new meter started from zero
-            else:
-                usage.check = True
-        by_device[device_id].counters[counter] = usage
+        by_device[device_id].counters[counter] = counter_usage(
+            counter,
+            chain,
+            drops=drops.of(device_id, counter),
+            last_good=last_good.get((device_id, counter)),
+        )
     return [by_device[d.pk] for d in devices]
+
+
+class CounterDrops:
+    """The anomalies (counter drops seen in polling) of some devices, and what the help
+    desk decided about each: few rows, loaded once for a report or a chart."""
+
+    def __init__(self, anomalies) -> None:
+        self.by_counter: dict[tuple[int, str], list[MeterAnomaly]] = {}
+        for anomaly in anomalies:
+            self.by_counter.setdefault((anomaly.device_id, anomaly.counter), []).append(anomaly)
+
+    @classmethod
+    def load(cls, device_ids, until: datetime) -> CounterDrops:
+        return cls(
+            MeterAnomaly.objects.filter(device_id__in=device_ids, detected_at__lte=until).order_by(
+                "detected_at", "pk"
+            )
+        )
+
+    def of(self, device_id: int, counter: str) -> dict:
+        """A counter's drop decisions, by the time of the drop and by the new value."""
+        if (device_id, counter) not in self.by_counter:
+            return {}
+        decisions: dict = {}
+        for anomaly in self.by_counter[(device_id, counter)]:
+            decisions.setdefault(("at", anomaly.detected_at), anomaly.state)
+            decisions.setdefault(("value", anomaly.new_value), anomaly.state)
+        return decisions
+
+    def pending(self, device_id: int, counter: str, moment: datetime) -> tuple[bool, datetime | None]:
+        """Whether a drop the help desk did not confirm as a meter replacement happened at or
+        before ``moment`` since the last confirmed replacement, and when that replacement was
+        (None: none, the counter's whole history)."""
+        since, pending = None, False
+        for anomaly in self.by_counter.get((device_id, counter), []):
+            if anomaly.detected_at > moment:
+                break
+            if anomaly.state == AnomalyState.REPLACED:
+                since, pending = anomaly.detected_at, False
+            else:
+                pending = True
+        return pending, since
+
+
+def last_good_values(openings: dict[tuple[int, str], ReadPoint], *, drops: CounterDrops, reads) -> dict:
+    """For each (device, counter) whose opening read lies below the counter's last good value
+    (an unconfirmed drop before it, and no return since), that value: the highest read since
+    the last confirmed meter replacement. Only counters with such a drop are looked up (a
+    query per few of them, none in a fleet without anomalies)."""
+    wanted = {}
+    for device_id, counter in drops.by_counter.keys() & openings.keys():
+        opening = openings[(device_id, counter)]
+        pending, since = drops.pending(device_id, counter, opening.read_at)
+        if pending:
+            wanted[(device_id, counter)] = (since, opening)
+    found: dict[tuple[int, str], int] = {}
+    keys = list(wanted)
+    for i in range(0, len(keys), 200):
+        condition = Q()
+        for device_id, counter in keys[i : i + 200]:
+            since, opening = wanted[(device_id, counter)]
+            one = Q(device_id=device_id, counter=counter, read_at__lte=opening.read_at)
+            condition |= one & Q(read_at__gte=since) if since is not None else one
+        rows = (
+            reads.filter(condition, superseded=False)
+            .values("device_id", "counter")
+            .annotate(top=Max("value"))
+            .values_list("device_id", "counter", "top")
+        )
+        for device_id, counter, top in rows:
+            if top is not None and wanted[(device_id, counter)][1].value < top:
+                found[(device_id, counter)] = top
+    return found
+
+
+def counter_usage(
+    counter: str, chain: list[ReadPoint], *, drops: dict, last_good: int | None
+) -> CounterUsage:
+    """The pages of one counter along ``chain`` (its reads, oldest first, the opening one
+    first): the one billing computation (report, CSV, monthly chart).
+
+    Pages are the increases between consecutive reads. A drop confirmed as a meter
+    replacement counts from the new meter's value. Any other drop (undecided: the line is
+    to check; or dismissed by the help desk) counts nothing, and the counter's last good
+    value is kept: while the counter stays below it, its increases count (a new meter not
+    confirmed yet); once it is back at or above it (a reboot that read 0, a manual read
+    too high), the climb since the drop is replaced by the pages above the last good value
+    only, so a glitch never bills the device's lifetime. ``last_good``: that value when
+    the opening read already lies below it (see :func:`last_good_values`).
+
+    The result depends only on the reads that end a steady climb (the read before each
+    drop, each drop, the last read), which lets the chart read only those.
+    """
+    usage = CounterUsage(counter=counter, start=chain[0], end=chain[-1])
+    good = last_good  # the last good value while the counter is below it
+    kept = 0  # the pages counted before the counter fell below it
+    for prev, cur in pairwise(chain):
+        if cur.value >= prev.value:
+            if good is not None and cur.value >= good:
+                usage.pages = kept + cur.value - good
+                good = None
+            else:
+                usage.pages += cur.value - prev.value
+            continue
+        state = drops.get(("at", cur.read_at), drops.get(("value", cur.value)))
+        if state == AnomalyState.REPLACED:
+            usage.pages += cur.value  # the new meter started from zero
+            good = None
+            continue
+        if good is None:
+            good, kept = prev.value, usage.pages
+        if state != AnomalyState.DISMISSED:
+            usage.check = True
+    return usage
 
 
 def visible_reads(user=None):
@@ -308,9 +441,9 @@ def visible_reads(user=None):
     return MeterRead.objects.all() if user is None else MeterRead.objects.for_user(user)
 
 
-def _reads_at(device_ids: list[int], moment: datetime | None, reads=None) -> list[int]:
-    """Ids of each device's newest read of each counter at or before ``moment`` (None: ever),
-    among ``reads`` (default: every read)."""
+def _reads_at(device_ids, moment: datetime | None, reads=None, counters=None) -> list[int]:
+    """Ids of each device's newest read of each counter (default: all) at or before
+    ``moment`` (None: ever), among ``reads`` (default: every read)."""
     base = MeterRead.objects.all() if reads is None else reads
 
     def newest(counter: str):
@@ -319,7 +452,7 @@ def _reads_at(device_ids: list[int], moment: datetime | None, reads=None) -> lis
             reads = reads.filter(read_at__lte=moment)
         return Subquery(reads.order_by("-read_at", "-pk").values("pk")[:1])
 
-    counters = CounterType.values
+    counters = counters or CounterType.values
     rows = (
         Device.objects.filter(pk__in=device_ids)
         .annotate(**{f"read_{c}": newest(c) for c in counters})
@@ -328,14 +461,20 @@ def _reads_at(device_ids: list[int], moment: datetime | None, reads=None) -> lis
     return [pk for row in rows for pk in row if pk is not None]
 
 
+def day_start(day: date) -> datetime:
+    """Midnight starting ``day``, local time (daylight saving time included)."""
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()), timezone.get_current_timezone())
+
+
 def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """A month as a billing period: from midnight on the 1st to midnight on the next 1st.
+
+    A period holds the reads after its start up to and including its end, so a read exactly
+    at midnight on the 1st closes the month that ends there (its pages are that month's)
+    and opens the next: consecutive months share their bound and no page falls between."""
     first = month.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
-    tz = timezone.get_current_timezone()
-    return (
-        timezone.make_aware(datetime.combine(first, datetime.min.time()), tz),
-        timezone.make_aware(datetime.combine(following, datetime.min.time()), tz) - timedelta(microseconds=1),
-    )
+    return day_start(first), day_start(following)
 
 
 # --- reminders --------------------------------------------------------------------------------

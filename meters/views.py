@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +30,7 @@ from meters.services import (
     MeterReadRefused,
     billing_report,
     counters_for,
+    day_start,
     latest_reads,
     meter_read_submit,
     month_bounds,
@@ -161,19 +163,23 @@ class MeterReportView(TenantScopedMixin, View):
         elif not data.get("month"):
             data["month"] = label  # no choice yet (or only a page number): last month, shown
         form = PeriodForm(data)
+        everything = False
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
+            everything = data.get("everything", False)
             if data.get("month_date"):
                 start, end = month_bounds(data["month_date"])
                 label = data["month"]
             elif data.get("start") and data.get("end"):
-                tz = timezone.get_current_timezone()
-                start = timezone.make_aware(datetime.combine(data["start"], datetime.min.time()), tz)
-                end = timezone.make_aware(datetime.combine(data["end"], datetime.max.time()), tz)
+                # From the start of the first day to the start of the day after the last.
+                start, end = day_start(data["start"]), day_start(data["end"] + timedelta(days=1))
                 label = f"{data['start']}_{data['end']}"
-        devices = (
-            billed_devices(request.user, start, end).select_related("model", "site").order_by("serial_number")
-        )
+        billed = billed_devices(request.user, start, end)
+        # Out of contract or newly discovered (not acknowledged yet): not billed unless asked.
+        billable = Q(under_contract=True, newly_discovered=False)
+        left_out = 0 if everything else billed.exclude(billable).count()
+        devices = (billed if everything else billed.filter(billable)).select_related("model", "site")
+        devices = devices.order_by("serial_number", "pk")
         usage = billing_report(devices=devices, start=start, end=end, user=request.user)
         totals = {
             "mono": sum(u.mono for u in usage),
@@ -182,7 +188,7 @@ class MeterReportView(TenantScopedMixin, View):
         }
         if request.GET.get("export") == "csv":
             return self.csv(usage, label)
-        chart = self.chart(devices, end, request.user)
+        months, _per_device, volumes = monthly_volumes(devices=devices, end=end, months=12, user=request.user)
         page = Paginator(usage, 100).get_page(request.GET.get("page"))  # totals cover every page
         return render(
             request,
@@ -194,13 +200,16 @@ class MeterReportView(TenantScopedMixin, View):
                 "totals": totals,
                 "start": start,
                 "end": end,
-                "chart": chart,
+                "last_day": end - timedelta(microseconds=1),
+                "chart": self.chart(months, volumes),
+                "monthly": list(zip(months, volumes, strict=True)),
+                "everything": everything,
+                "left_out": left_out,
             },
         )
 
-    def chart(self, devices, end, user):
-        months, _per_device, account = monthly_volumes(devices=devices, end=end, months=12, user=user)
-        series = {"total": [(m, v) for m, v in zip(months, account, strict=False)]}
+    def chart(self, months, volumes):
+        series = {"total": list(zip(months, volumes, strict=True))}
         return line_chart(series, labels={"total": _("Account")}, y_min=0, title=_("Monthly volume"))
 
     def csv(self, usage, label):
