@@ -66,20 +66,15 @@ class InactiveAccountMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not user.is_staff and user.account_id:
+            from accounts.forms import LoginForm
             from accounts.models import Account
 
             # One query, kept on the user for the rest of the request (the header shows it).
             user.account = Account.objects.select_related("parent__parent").get(pk=user.account_id)
-        if user is not None and user.is_authenticated and not user.is_staff and not user.account_is_active:
-            logout(request)
-            messages.error(
-                request,
-                _(
-                    "Your organisation's account is inactive, so its users cannot log in. "
-                    "Please contact your provider's help desk."
-                ),
-            )
-            return redirect("accounts:login")
+            if not user.account_is_active:
+                logout(request)
+                messages.error(request, LoginForm.error_messages["account_inactive"])
+                return redirect("accounts:login")
         return self.get_response(request)
 
 

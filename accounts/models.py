@@ -14,24 +14,23 @@ from accounts.tenancy import TenantManager, TenantQuerySet
 
 
 class AccountQuerySet(TenantQuerySet):
-    def descendant_ids(self, account_id: int) -> set[int]:
-        """The account and all its sub-accounts, breadth first (hierarchies are shallow)."""
-        found = {account_id}
-        frontier = {account_id}
-        while frontier:
-            frontier = set(self.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
-            found |= frontier
-        return found
-
-    def inactive_ids(self) -> set[int]:
-        """Accounts switched off by the help desk, with every sub-account under them: their
-        users cannot log in and their devices are neither polled nor ordered for."""
-        found = set(self.filter(is_active=False).values_list("pk", flat=True))
+    def with_descendants(self, account_ids) -> set[int]:
+        """These accounts and all their sub-accounts, breadth first (hierarchies are shallow)."""
+        found = set(account_ids)
         frontier = set(found)
         while frontier:
             frontier = set(self.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
             found |= frontier
         return found
+
+    def descendant_ids(self, account_id: int) -> set[int]:
+        """The account and all its sub-accounts."""
+        return self.with_descendants({account_id})
+
+    def inactive_ids(self) -> set[int]:
+        """Accounts switched off by the help desk, with every sub-account under them: their
+        users cannot log in and their devices are neither polled nor ordered for."""
+        return self.with_descendants(self.filter(is_active=False).values_list("pk", flat=True))
 
 
 class Account(models.Model):
@@ -84,28 +83,23 @@ class Account(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
+    def lineage(self):
+        """The account, then its parent, its parent's parent... (stops on a loop)."""
+        account, seen = self, set()
+        while account is not None and account.pk not in seen:
+            seen.add(account.pk)
+            yield account
+            account = account.parent
+
     @property
     def active_in_hierarchy(self) -> bool:
         """Active itself and under no inactive parent account."""
-        account, seen = self, set()
-        while account is not None and account.pk not in seen:
-            if not account.is_active:
-                return False
-            seen.add(account.pk)
-            account = account.parent
-        return True
+        return all(account.is_active for account in self.lineage())
 
     @property
     def full_name(self) -> str:
         """ "ABC Cars / ABC London Pursuit": the account with its ancestors."""
-        names = [self.name]
-        parent = self.parent
-        seen = {self.pk}
-        while parent is not None and parent.pk not in seen:
-            seen.add(parent.pk)
-            names.append(parent.name)
-            parent = parent.parent
-        return " / ".join(reversed(names))
+        return " / ".join(reversed([account.name for account in self.lineage()]))
 
 
 class Address(models.Model):

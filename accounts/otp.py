@@ -53,13 +53,7 @@ def otp_required(user) -> bool:
         account = user.account
     else:
         account = Account.objects.select_related("parent__parent").filter(pk=user.account_id).first()
-    seen = set()
-    while account is not None and account.pk not in seen:
-        if account.require_otp:
-            return True
-        seen.add(account.pk)
-        account = account.parent
-    return False
+    return account is not None and any(a.require_otp for a in account.lineage())
 
 
 def otp_satisfied(request) -> bool:
@@ -80,13 +74,6 @@ def totp_secret(device: TOTPDevice) -> str:
     """The secret as authenticator apps take it when typed: base32, in groups of four."""
     secret = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
-
-
-def totp_code(device: TOTPDevice, *, at: float | None = None) -> str:
-    """The code the authenticator app shows at time ``at`` (now by default)."""
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time() if at is None else at
-    return f"{totp.token():0{device.digits}d}"
 
 
 def totp_code_usable(device: TOTPDevice) -> str | None:

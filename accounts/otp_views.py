@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.signals import user_login_failed
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -34,6 +33,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts import otp
 from accounts.forms import OTPCodeForm
+from accounts.lockout import is_locked_out, login_failure_record
 
 PENDING_SESSION_KEY = "fmp_otp_pending"
 CODES_SESSION_KEY = "fmp_otp_new_codes"
@@ -78,7 +78,7 @@ def current_code_confirmed(request) -> bool:
     code = request.POST.get(CURRENT_CODE_FIELD, "")
     if code and otp.otp_verify(user=request.user, code=code) is not None:
         return True
-    user_login_failed.send(sender=__name__, credentials={"username": request.user.username}, request=request)
+    login_failure_record(request, request.user.get_username())
     messages.error(
         request,
         _("To confirm, type the code your authenticator app shows now (or one of your recovery codes)."),
@@ -100,22 +100,16 @@ class OTPVerifyView(FormView):
             if not request.user.is_authenticated:
                 messages.info(request, _("Please log in again."))
             return redirect("accounts:login")
-        from axes.handlers.proxy import AxesProxyHandler
-
-        if AxesProxyHandler.is_locked(request, self._credentials(self.pending[0])):
+        if is_locked_out(request, self.pending[0].get_username()):
             return self._locked_out(self.pending[0])
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
-        from axes.handlers.proxy import AxesProxyHandler
-
         user, state = self.pending
         device = otp.otp_verify(user=user, code=form.cleaned_data["code"])
         if device is None:
-            user_login_failed.send(sender=__name__, credentials=self._credentials(user), request=self.request)
-            if getattr(self.request, "axes_locked_out", False) or AxesProxyHandler.is_locked(
-                self.request, self._credentials(user)
-            ):
+            login_failure_record(self.request, user.get_username())
+            if getattr(self.request, "axes_locked_out", False):  # this failure reached the limit
                 return self._locked_out(user)
             form.add_error(
                 "code",

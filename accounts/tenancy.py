@@ -87,7 +87,14 @@ TenantManager = models.Manager.from_queryset(TenantQuerySet)
 
 def stamp_account(records) -> None:
     """Give each new record without an account its device's account at this moment."""
-    missing = [r for r in records if r.account_id is None and r.device_id is not None]
+    missing = []
+    for record in records:
+        if record.account_id is not None or record.device_id is None:
+            continue
+        if type(record).device.is_cached(record):  # the device is at hand: no query
+            record.account_id = record.device.account_id
+        else:
+            missing.append(record)
     if not missing:
         return
     from printers.models import Device

@@ -220,6 +220,6 @@ def billed_devices(user, start: datetime, end: datetime):
         .exclude(device__account_id__in=ids)
         .values("device_id")
     )
-    return Device.objects.filter(Q(account_id__in=ids) | Q(pk__in=moved)).annotate(
+    return (Device.objects.for_user(user) | Device.objects.filter(pk__in=moved)).annotate(
         moved_away=ExpressionWrapper(~Q(account_id__in=ids), output_field=BooleanField())
     )

@@ -119,8 +119,7 @@ def meter_read_submit(
         raise MeterReadRefused(errors, confirm)
     reads = [
         MeterRead(
-            device=device,
-            account_id=device.account_id,
+            device=locked,  # the account stamped is the device's as locked now
             counter=c,
             value=v,
             read_at=at,
@@ -510,7 +509,9 @@ def meter_reminders_send(*, today: date | None = None) -> int:
             continue
         recipients = [
             u
-            for u in User.objects.filter(account=device.account, is_active=True).exclude(email="")
+            for u in User.objects.filter(account=device.account, is_active=True)
+            .exclude(email="")
+            .select_related("account__parent__parent")
             if u.has_perm("accounts.submit_meter_reads")
         ]
         count = sum(1 for user in recipients if _send_reminder(user, device, last))

@@ -66,8 +66,9 @@ def _sweep_ranges(runner, client, ranges) -> tuple[int, int]:
             continue
         found = runner.run(_sweep(client, rng))
         new, moved = 0, 0
+        family = account_family_ids(rng.account_id) if found else set()  # once per range
         for host, info in found:
-            outcome = discovered_device_record(rng=rng, host=host, info=info)
+            outcome = discovered_device_record(rng=rng, host=host, info=info, family=family)
             new += outcome == "created"
             moved += outcome == "moved"
         created += new
@@ -107,14 +108,9 @@ def account_family_ids(account_id: int) -> set[int]:
     A printer is matched within this family only, never across customers."""
     from accounts.models import Account
 
-    root, seen = account_id, set()
-    while root not in seen:
-        seen.add(root)
-        parent = Account.objects.filter(pk=root).values_list("parent_id", flat=True).first()
-        if parent is None:
-            break
-        root = parent
-    return Account.objects.descendant_ids(root)
+    account = Account.objects.select_related("parent__parent").get(pk=account_id)
+    *_, root = account.lineage()
+    return Account.objects.descendant_ids(root.pk)
 
 
 def _known_by_serial(account_ids: set[int], serial: str, *, exclude_pk: int | None = None) -> Device | None:
@@ -158,15 +154,18 @@ def device_address_match(
 
 
 @transaction.atomic
-def discovered_device_record(*, rng: DiscoveryRange, host: str, info: Normalised) -> str:
+def discovered_device_record(
+    *, rng: DiscoveryRange, host: str, info: Normalised, family: set[int] | None = None
+) -> str:
     """Create or match one discovered printer. Returns "created", "moved" or "known".
 
     A printer is known when a device of the range's customer (the range's account, its
     parent and every sub-account) has its serial, or, for one that reports none, when a
     device of the range's account without a serial has this address.
     """
-    family = account_family_ids(rng.account_id)
-    existing = _known_by_serial(family, info.serial) if info.serial.strip() else None
+    if family is None:
+        family = account_family_ids(rng.account_id)
+    existing = _known_by_serial(family, info.serial)
     if existing is None:
         existing = Device.objects.filter(
             account_id__in=family, ip_address=host, snmp_port=rng.snmp_port, serial_number=""

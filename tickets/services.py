@@ -166,7 +166,11 @@ def _automatic_ticket_notify(ticket: Ticket, device, label) -> None:
     from accounts.notifications import notify
 
     url = _absolute(reverse("tickets:ticket_detail", args=[ticket.number]))
-    for user in User.objects.filter(account_id=device.account_id, is_active=True).exclude(email=""):
+    for user in (
+        User.objects.filter(account_id=device.account_id, is_active=True)
+        .exclude(email="")
+        .select_related("account__parent__parent")
+    ):
         notify(
             user=user,
             kind="auto_ticket",
