@@ -95,9 +95,9 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def engine_only(count: int, in_flight: int) -> tuple[float, float, int]:
     """(seconds, cpu seconds, failures) for polling ``count`` agents with no database."""
-    from printers.snmp.client import SnmpClient
-    from printers.snmp.probe import probe
-    from printers.snmp.types import SnmpTarget
+    from fmp_snmp.client import SnmpClient
+    from fmp_snmp.probe import probe
+    from fmp_snmp.types import SnmpTarget
 
     targets = [SnmpTarget("127.0.0.1", FIRST_PORT + i, timeout=2.0, retries=1) for i in range(count)]
 

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fmp_snmp import conditions as engine_conditions
+
 
 class PrinterState(models.TextChoices):
     OK = "ok", _("OK")
@@ -52,7 +54,7 @@ class PrinterCondition(models.TextChoices):
 
 
 # Raised by the poller itself (not an hrPrinterDetectedErrorState bit).
-UNREACHABLE = "unreachable"
+UNREACHABLE = engine_conditions.UNREACHABLE
 
 
 def condition_label(code: str):
@@ -62,20 +64,8 @@ def condition_label(code: str):
     return dict(PrinterCondition.choices).get(code, code)
 
 
-# Conditions that stop the device (the rest are warnings).
-ERROR_CONDITIONS = frozenset(
-    {
-        "noPaper",
-        "noToner",
-        "doorOpen",
-        "jammed",
-        "offline",
-        "inputTrayMissing",
-        "outputTrayMissing",
-        "markerSupplyMissing",
-        "outputFull",
-    }
-)
+# Conditions that stop the device (the rest are warnings): the engine's vocabulary.
+ERROR_CONDITIONS = engine_conditions.ERROR_CONDITIONS
 
 
 class SupplyType(models.TextChoices):

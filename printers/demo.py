@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from fmp_snmp.observation import supply_percent
 from printers.models import (
     CounterSample,
     Device,
@@ -25,7 +26,6 @@ from printers.models import (
     Supply,
     SupplyLevelSample,
 )
-from printers.observation import supply_percent
 
 # (manufacturer, model, colour, features, pages per minute)
 CATALOGUE = [
@@ -276,7 +276,7 @@ def demo_fleet_build(
 def demo_special_devices(*, account, site, now: datetime | None = None) -> int:
     """Devices answered by the simulator's special recordings (vendors, every error bit,
     special levels, encodings, no supplies, a counter that went backwards)."""
-    from printers.simfleet import SPECIAL_DEVICES
+    from fmp_snmp.simfleet import SPECIAL_DEVICES
 
     now = now or timezone.now()
     created = 0

@@ -16,14 +16,14 @@ from django.db import transaction
 from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 
-from fmp.aio import LoopThread
+from fmp_snmp.aio import LoopThread
+from fmp_snmp.client import SnmpClient
+from fmp_snmp.normalise import Normalised
+from fmp_snmp.observation import serial_key
+from fmp_snmp.probe import probe
+from fmp_snmp.types import SnmpTarget
 from printers.models import Device, DeviceModel, DiscoveryRange, Manufacturer, PollRun
-from printers.observation import serial_key
 from printers.services import device_event_record
-from printers.snmp.client import SnmpClient
-from printers.snmp.normalise import Normalised
-from printers.snmp.probe import probe
-from printers.snmp.types import SnmpTarget
 
 logger = logging.getLogger(__name__)
 

@@ -21,15 +21,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fmp.aio import LoopThread
 from fmp.db import advisory_lock
+from fmp_snmp.aio import LoopThread
+from fmp_snmp.client import SnmpClient
+from fmp_snmp.probe import ProbeResult, probe
+from fmp_snmp.types import SnmpTarget
 from printers.conditions import device_conditions_sync
 from printers.models import Device, PollRun
-from printers.observation import DeviceObservation
 from printers.services import PollOutcome, devices_record_observations
-from printers.snmp.client import SnmpClient
-from printers.snmp.probe import ProbeResult, probe
-from printers.snmp.types import SnmpTarget
 
 logger = logging.getLogger(__name__)
 
@@ -211,14 +210,8 @@ def _store(results: list[tuple[Device, ProbeResult]], *, trigger: str, stats: Ba
     outcomes = []
     for device, result in results:
         stats.devices += 1
-        if result.ok and result.normalised is not None:
-            observation = result.normalised.to_observation(duration_ms=result.duration_ms, trigger=trigger)
-        else:
-            stats.failures += 1
-            observation = DeviceObservation.unreachable(
-                result.error, duration_ms=result.duration_ms, trigger=trigger
-            )
-        outcomes.append(PollOutcome(device, observation, at))
+        stats.failures += not (result.ok and result.normalised is not None)
+        outcomes.append(PollOutcome(device, result.observation(trigger=trigger), at))
     with transaction.atomic():
         states = devices_record_observations(outcomes=outcomes, warnings=stats.warnings)
         device_conditions_sync(states=states, at=at)

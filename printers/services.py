@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fmp.db import bulk_update_fast
+from fmp_snmp.observation import DeviceObservation, SupplyReading, serial_key
 from meters.models import MeterRead
 from meters.services import meter_reads_record_automatic
 from printers.models import (
@@ -25,7 +26,6 @@ from printers.models import (
     Supply,
     SupplyLevelSample,
 )
-from printers.observation import DeviceObservation, SupplyReading, serial_key
 
 logger = logging.getLogger(__name__)
 
@@ -473,9 +473,9 @@ def _run_each(devices: list[Device], command) -> dict[int, object]:
     command's answer, or the SnmpError it raised; any other error is raised."""
     import asyncio
 
-    from fmp.aio import run_sync
-    from printers.snmp.client import SnmpClient
-    from printers.snmp.types import SnmpError
+    from fmp_snmp.aio import run_sync
+    from fmp_snmp.client import SnmpClient
+    from fmp_snmp.types import SnmpError
 
     if not devices:
         return {}
@@ -504,7 +504,7 @@ DeviceResult = tuple[Device, bool, str]
 
 def devices_location_update(*, devices: list[Device], location: str, by) -> list[DeviceResult]:
     """Store the devices' new location and write it to each device on the network (sysLocation)."""
-    from printers.snmp import actions
+    from fmp_snmp import actions
 
     targets = {}
     for device in devices:
@@ -539,7 +539,7 @@ def devices_location_update(*, devices: list[Device], location: str, by) -> list
 
 def devices_reset(*, devices: list[Device], by) -> list[DeviceResult]:
     """Reset the printers remotely (prtGeneralReset)."""
-    from printers.snmp import actions
+    from fmp_snmp import actions
 
     targets = {d.pk: _reachable_target(d) for d in devices}
     answers = _run_each(
@@ -565,9 +565,23 @@ def devices_reset(*, devices: list[Device], by) -> list[DeviceResult]:
     return results
 
 
+def raw_print_error_text(error: Exception) -> str:
+    """What went wrong sending a job to a printer's raw port, in the user's language."""
+    from fmp_snmp.types import RawPrintError
+
+    if isinstance(error, RawPrintError) and error.stage == "connect":
+        return _("the printer does not accept print jobs on port %(port)s (%(error)s)") % {
+            "port": error.port,
+            "error": error.detail,
+        }
+    if isinstance(error, RawPrintError):
+        return _("the print job could not be sent (%(error)s)") % {"error": error.detail}
+    return str(error)
+
+
 def devices_test_page_print(*, devices: list[Device], by) -> list[DeviceResult]:
     """Send a test page to each printer's raw port (9100)."""
-    from printers.snmp import actions
+    from fmp_snmp import actions
 
     hosts = {d.pk: str(d.ip_address or d.dns_name or "") for d in devices}
     when = timezone.localtime().strftime("%Y-%m-%d %H:%M")
@@ -590,7 +604,7 @@ def devices_test_page_print(*, devices: list[Device], by) -> list[DeviceResult]:
                 (device, False, str(_("the device has no network address: no test page can be sent.")))
             )
         elif isinstance(answer, Exception):
-            text = _("the test page could not be sent: %(error)s") % {"error": answer}
+            text = _("the test page could not be sent: %(error)s") % {"error": raw_print_error_text(answer)}
             results.append((device, False, str(text)))
         else:
             device_event_record(device=device, key="printers.device.test_page", user=by)

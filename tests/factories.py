@@ -8,8 +8,8 @@ import string
 
 from django.utils import timezone
 
+from fmp_snmp.observation import supply_percent
 from printers.models import Device, DeviceModel, DeviceState, Manufacturer, Supply
-from printers.observation import supply_percent
 from tickets.models import Ticket
 
 _serials = itertools.count(100000)

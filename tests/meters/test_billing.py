@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from fmp_snmp.observation import DeviceObservation
 from meters.models import MeterAnomaly, MeterRead
 from meters.selectors import monthly_volumes
 from meters.services import (
@@ -20,7 +21,6 @@ from meters.services import (
     meter_read_submit,
     month_bounds,
 )
-from printers.observation import DeviceObservation
 from printers.services import device_record_observation
 from tests import factories
 

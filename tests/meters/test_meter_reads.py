@@ -152,7 +152,7 @@ def test_two_submissions_at_once_cannot_both_pass_against_the_same_old_value(acc
 
 
 def test_a_counter_going_backwards_in_polling_is_flagged_not_negative(account, site, colour):
-    from printers.observation import DeviceObservation
+    from fmp_snmp.observation import DeviceObservation
     from printers.services import device_record_observation
 
     base = timezone.now() - timedelta(days=3)

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from fmp_snmp.observation import DeviceObservation, SupplyReading, supply_percent
 from printers.models import CounterSample, PollAttempt, StatusObservation, SupplyLevelSample
-from printers.observation import DeviceObservation, SupplyReading, supply_percent
 from printers.services import (
     PollOutcome,
     device_record_observation,

@@ -5,9 +5,9 @@ import threading
 
 import pytest
 
+from fmp_snmp.simfleet import SPECIAL_DEVICES, SimDevice, recording
 from printers.discovery import discovery_run
 from printers.models import Device, DeviceEvent, DiscoveryRange
-from printers.simfleet import SPECIAL_DEVICES, SimDevice, recording
 from tests import factories
 from tests.fixtures_snmp import free_tcp_port, free_udp_port, sim_device, start_simulator
 

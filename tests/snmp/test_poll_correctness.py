@@ -1,7 +1,7 @@
 """What the poller stores, against real simulated agents: only the device's own, complete answers.
 
 Changing a device's community between two polls makes another recording answer at its
-address: the same printer later (``printers.simfleet.LATER_DEVICES``), asleep, or another
+address: the same printer later (``fmp_snmp.simfleet.LATER_DEVICES``), asleep, or another
 printer altogether (the address was given to it by DHCP).
 """
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from fmp_snmp.simfleet import snmpsim_start, write_recordings
 from printers.models import Device
-from printers.simfleet import snmpsim_start, write_recordings
 
 
 class Command(BaseCommand):

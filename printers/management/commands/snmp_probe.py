@@ -6,10 +6,10 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fmp.aio import run_sync
-from printers.snmp.client import SnmpClient
-from printers.snmp.probe import probe
-from printers.snmp.types import SnmpTarget
+from fmp_snmp.aio import run_sync
+from fmp_snmp.client import SnmpClient
+from fmp_snmp.probe import probe
+from fmp_snmp.types import SnmpTarget
 
 
 class Command(BaseCommand):

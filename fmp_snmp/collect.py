@@ -9,9 +9,9 @@ A timeout anywhere fails the whole collection: half a table is never passed on a
 
 from __future__ import annotations
 
-from printers.snmp import oids
-from printers.snmp.client import SnmpClient
-from printers.snmp.types import Oid, SnmpError, SnmpResponseError, SnmpTarget, Special, Value
+from fmp_snmp import oids
+from fmp_snmp.client import SnmpClient
+from fmp_snmp.types import Oid, SnmpError, SnmpResponseError, SnmpTarget, Special, Value
 
 MAX_ROWS_PER_COLUMN = 512
 MAX_ROUNDS = 64

@@ -22,8 +22,8 @@ from pyasn1.error import PyAsn1Error
 from pyasn1.type import univ
 from pysnmp.proto import api, rfc1902, rfc1905
 
-from printers.snmp.ber import BerError, decode_response
-from printers.snmp.types import (
+from fmp_snmp.ber import BerError, decode_response
+from fmp_snmp.types import (
     Oid,
     SnmpError,
     SnmpResponseError,
@@ -42,7 +42,7 @@ _V2C = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 
 
 def _to_value(value) -> Value:
-    """A pyasn1 value as a plain Python value (see printers.snmp.types.Value)."""
+    """A pyasn1 value as a plain Python value (see fmp_snmp.types.Value)."""
     tag = value.tagSet
     if tag == rfc1905.NoSuchObject.tagSet:
         return Special.NO_SUCH_OBJECT

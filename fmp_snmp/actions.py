@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from django.utils.translation import gettext as _
-
-from printers.snmp import oids
-from printers.snmp.client import SnmpClient
-from printers.snmp.normalise import as_text
-from printers.snmp.types import SnmpError, SnmpTarget
+from fmp_snmp import oids
+from fmp_snmp.client import SnmpClient
+from fmp_snmp.normalise import as_text
+from fmp_snmp.types import RawPrintError, SnmpTarget
 
 POWER_CYCLE_RESET = 4  # prtGeneralReset: powerCycleReset(4)
 RAW_PORT = 9100
@@ -57,17 +55,14 @@ async def send_raw(host: str, payload: bytes, *, port: int = RAW_PORT, timeout: 
     try:
         _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except (OSError, TimeoutError) as exc:
-        raise SnmpError(
-            _("the printer does not accept print jobs on port %(port)s (%(error)s)")
-            % {"port": port, "error": exc}
-        ) from exc
+        raise RawPrintError("connect", port, str(exc) or type(exc).__name__) from exc
     try:
         writer.write(payload)
         await asyncio.wait_for(writer.drain(), timeout)
         writer.write_eof()
         await asyncio.wait_for(writer.drain(), timeout)
     except (OSError, TimeoutError) as exc:
-        raise SnmpError(_("the print job could not be sent (%(error)s)") % {"error": exc}) from exc
+        raise RawPrintError("send", port, str(exc) or type(exc).__name__) from exc
     finally:
         writer.close()
         with contextlib.suppress(OSError, TimeoutError):

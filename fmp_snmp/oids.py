@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from printers.snmp.types import Oid, parse_oid
+from fmp_snmp.types import Oid, parse_oid
 
 # SNMPv2-MIB system group (scalars: ask for the parent, GETNEXT gives the .0 instance)
 SYS_DESCR = parse_oid("1.3.6.1.2.1.1.1")

@@ -6,10 +6,11 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from printers.snmp.client import SnmpClient
-from printers.snmp.collect import collect
-from printers.snmp.normalise import Normalised, normalise
-from printers.snmp.types import SnmpError, SnmpTarget
+from fmp_snmp.client import SnmpClient
+from fmp_snmp.collect import collect
+from fmp_snmp.normalise import Normalised, normalise
+from fmp_snmp.observation import DeviceObservation
+from fmp_snmp.types import SnmpError, SnmpTarget
 
 
 @dataclass
@@ -18,6 +19,12 @@ class ProbeResult:
     normalised: Normalised | None
     error: str
     duration_ms: int
+
+    def observation(self, *, trigger: str = "") -> DeviceObservation:
+        """What the portal stores of this poll, whoever polled (central poller or collector)."""
+        if self.ok and self.normalised is not None:
+            return self.normalised.to_observation(duration_ms=self.duration_ms, trigger=trigger)
+        return DeviceObservation.unreachable(self.error, duration_ms=self.duration_ms, trigger=trigger)
 
 
 async def probe(client: SnmpClient, target: SnmpTarget, *, budget: float | None = None) -> ProbeResult:

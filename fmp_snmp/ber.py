@@ -8,7 +8,7 @@ the client falls back to pysnmp/pyasn1, so an odd agent is never misread.
 
 from __future__ import annotations
 
-from printers.snmp.types import Special
+from fmp_snmp.types import Special
 
 
 class BerError(ValueError):

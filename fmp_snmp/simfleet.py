@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from printers.snmp.normalise import ERROR_BITS
+from fmp_snmp.normalise import ERROR_BITS
 
 ENTERPRISE = {
     "Xerox": 253,

@@ -2,10 +2,10 @@
 
 import pytest
 
-from printers.snmp import oids
-from printers.snmp.client import SnmpClient
-from printers.snmp.types import SnmpResponseError, SnmpTarget, SnmpTimeout, Special
-from tests.fixtures_snmp import V3, free_udp_port, run
+from fmp_snmp import oids
+from fmp_snmp.client import SnmpClient
+from fmp_snmp.testing import V3, free_udp_port, run
+from fmp_snmp.types import SnmpResponseError, SnmpTarget, SnmpTimeout, Special
 
 
 async def _with_client(fn):
@@ -110,7 +110,7 @@ def v3_target(agent, **overrides) -> SnmpTarget:
 
 
 def test_snmpv3_with_authentication_and_privacy(snmpd_agent):
-    from printers.snmp.probe import probe
+    from fmp_snmp.probe import probe
 
     result = run(_with_client(lambda c: probe(c, v3_target(snmpd_agent))))
     assert result.ok, result.error
@@ -120,7 +120,7 @@ def test_snmpv3_with_authentication_and_privacy(snmpd_agent):
 
 
 def test_snmpv3_wrong_key_fails_cleanly(snmpd_agent):
-    from printers.snmp.types import SnmpError
+    from fmp_snmp.types import SnmpError
 
     target = v3_target(snmpd_agent, v3_auth_key="wrong-key-123", timeout=0.5, retries=0)
     with pytest.raises(SnmpError):

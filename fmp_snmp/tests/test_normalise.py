@@ -6,12 +6,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from printers.snmp import oids
-from printers.snmp.client import SnmpClient
-from printers.snmp.normalise import ERROR_BITS, error_state_names, normalise
-from printers.snmp.probe import probe
-from printers.snmp.types import Special
-from tests.fixtures_snmp import SHARED_SNMP, run
+from fmp_snmp import oids
+from fmp_snmp.client import SnmpClient
+from fmp_snmp.normalise import ERROR_BITS, error_state_names, normalise
+from fmp_snmp.observation import observation_from_dict, observation_to_dict
+from fmp_snmp.probe import probe
+from fmp_snmp.testing import SHARED_SNMP, run
+from fmp_snmp.types import Special
 
 
 def poll(target):
@@ -165,7 +166,10 @@ def test_normaliser_never_crashes_and_percent_is_only_from_real_numbers(raw):
     assert set(data.errors) <= set(ERROR_BITS)
     assert all(isinstance(v, int) and v >= 0 for v in data.counters.values())
     json.dumps(data.as_json())
-    data.to_observation()
+    # Whatever the normaliser makes of a device, a collector can send and the portal accepts.
+    observation = data.to_observation(duration_ms=12, trigger="scheduled")
+    wire = json.loads(json.dumps(observation_to_dict(observation)))
+    assert observation_from_dict(wire) == observation
 
 
 @given(st.one_of(st.binary(max_size=4), st.integers(min_value=-5, max_value=2**20), st.text(max_size=3)))

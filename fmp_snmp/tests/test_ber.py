@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from pyasn1.codec.ber import encoder
 from pysnmp.proto import api, rfc1902, rfc1905
 
-from printers.snmp.ber import BerError, decode_response
-from printers.snmp.client import _decode, _to_value
+from fmp_snmp.ber import BerError, decode_response
+from fmp_snmp.client import _decode, _to_value
 
 V2C = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 

@@ -13,16 +13,14 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
-from printers.choices import ERROR_CONDITIONS, PrinterCondition
-from printers.observation import DeviceObservation, SupplyReading, supply_percent
-from printers.snmp import oids
-from printers.snmp.types import Oid, Special, Value
+from fmp_snmp import oids
+from fmp_snmp.conditions import ERROR_BITS, ERROR_CONDITIONS
+from fmp_snmp.observation import MAX_COUNTER_VALUE, DeviceObservation, SupplyReading, supply_percent
+from fmp_snmp.types import Oid, Special, Value
 
 MAX_TEXT = 255
 MAX_COUNTER = 2**63 - 1
 
-# hrPrinterDetectedErrorState bit names, bit 0 = most significant bit of the first octet.
-ERROR_BITS = tuple(PrinterCondition.values)
 
 # prtMarkerSuppliesTypeTC → FMP supply type
 SUPPLY_TYPES = {
@@ -316,7 +314,7 @@ def normalise(values: Mapping[Oid, Value]) -> Normalised:
         sys_object_id=as_oid_text(scalar(values, oids.SYS_OBJECT_ID)),
         location=as_text(scalar(values, oids.SYS_LOCATION)),
     )
-    ticks = as_int(scalar(values, oids.SYS_UPTIME), minimum=0)
+    ticks = as_int(scalar(values, oids.SYS_UPTIME), minimum=0, maximum=2**32 - 1)  # TimeTicks
     result.uptime_seconds = ticks // 100 if ticks is not None else None
     result.is_printer = any(oid[: len(oids.PRT)] == oids.PRT for oid in values)
     result.vendor = _vendor(result.sys_object_id, result.sys_descr)
@@ -444,10 +442,10 @@ def _supplies(values: Mapping[Oid, Value]) -> list[Supply]:
             continue
         index = key[-1]
         description = as_text(descriptions.get(key))
-        level = as_int(levels.get(key), minimum=-3, maximum=2**31)
+        level = as_int(levels.get(key), minimum=-3, maximum=2**31 - 1)
         if level is not None and level < -3:
             level = None
-        max_capacity = as_int(maxes.get(key), minimum=-2, maximum=2**31)
+        max_capacity = as_int(maxes.get(key), minimum=-2, maximum=2**31 - 1)
         raw_type = as_int(types.get(key))
         kind = SUPPLY_TYPES.get(raw_type, "other")
         if kind == "other" and "kit" in description.lower():
@@ -484,7 +482,7 @@ def _trays(values: Mapping[Oid, Value]) -> list[Tray]:
         if not key:
             continue
         level = as_int(currents.get(key), minimum=-3, maximum=2**31)
-        max_capacity = as_int(maxes.get(key), minimum=-2, maximum=2**31)
+        max_capacity = as_int(maxes.get(key), minimum=-2, maximum=2**31 - 1)
         trays[key[-1]] = Tray(
             index=key[-1],
             name=as_text(names.get(key)) or as_text(descriptions.get(key)),
@@ -514,7 +512,7 @@ def _alerts(values: Mapping[Oid, Value]) -> list[Alert]:
 def _counters(values: Mapping[Oid, Value], vendor: str) -> dict[str, int]:
     counters: dict[str, int] = {}
     life = column(values, oids.PRT_MARKER_LIFE_COUNT)
-    total = as_int(_first(life), minimum=0)
+    total = as_int(_first(life), minimum=0, maximum=MAX_COUNTER_VALUE)
     if total is not None:
         counters["total"] = total
     vendor_sets = {
@@ -522,7 +520,7 @@ def _counters(values: Mapping[Oid, Value], vendor: str) -> dict[str, int]:
         "Xerox": ((oids.XEROX_TOTAL, "total"), (oids.XEROX_BLACK, "black"), (oids.XEROX_COLOUR, "colour")),
     }
     for obj, name in vendor_sets.get(vendor, ()):
-        value = as_int(values.get((*obj, 0), values.get(obj)), minimum=0)
+        value = as_int(values.get((*obj, 0), values.get(obj)), minimum=0, maximum=MAX_COUNTER_VALUE)
         if value is not None and (name != "total" or "total" not in counters):
             counters[name] = value
     return counters

@@ -83,6 +83,16 @@ class SnmpResponseError(SnmpError):
         super().__init__(f"{self.NAMES.get(self.status, f'error {self.status}')} (index {self.index})")
 
 
+class RawPrintError(SnmpError):
+    """A job could not be sent to the raw print port. ``stage`` is "connect" (nothing
+    listens, or the printer is off) or "send" (the connection broke mid-job); the portal
+    words it in the user's language."""
+
+    def __init__(self, stage: str, port: int, detail: str):
+        self.stage, self.port, self.detail = stage, int(port), detail
+        super().__init__(f"raw print {stage} failed on port {port}: {detail}")
+
+
 def parse_oid(text: str) -> Oid:
     return tuple(int(part) for part in text.strip().strip(".").split(".") if part != "")
 

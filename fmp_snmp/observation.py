@@ -1,0 +1,256 @@
+"""What one poll of a device found, in domain terms (no SNMP types).
+
+The SNMP normaliser builds these; ``printers.services.device_record_observation`` stores
+them. Levels follow RFC 3805: -1 other, -2 unknown, -3 "some remaining"; ``percent`` is
+``None`` unless both level and capacity are real numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def supply_percent(level: int | None, max_capacity: int | None) -> int | None:
+    """level*100/max when both are real (non-negative, max > 0), clamped to 0..100."""
+    if level is None or max_capacity is None or level < 0 or max_capacity <= 0:
+        return None
+    return max(0, min(100, round(level * 100 / max_capacity)))
+
+
+def serial_key(serial: str | None) -> str:
+    """A serial number as compared: without surrounding spaces, case-insensitive
+    ("  ab123 " is AB123). The database side is ``Upper(Trim(serial_number))``."""
+    return (serial or "").strip().upper()
+
+
+@dataclass(frozen=True)
+class SupplyReading:
+    index: int
+    description: str = ""
+    type: str = "other"
+    colour: str = ""
+    level: int | None = None
+    max_capacity: int | None = None
+
+    @property
+    def percent(self) -> int | None:
+        return supply_percent(self.level, self.max_capacity)
+
+
+@dataclass(frozen=True)
+class DeviceObservation:
+    reachable: bool
+    error: str = ""
+    overall: str = "other"
+    conditions: tuple[str, ...] = ()
+    device_status: int | None = None
+    printer_status: int | None = None
+    uptime_seconds: int | None = None
+    fax_state: str = ""
+    scanner_state: str = ""
+    sys_name: str = ""
+    location: str = ""
+    serial: str = ""
+    vendor: str = ""
+    model: str = ""
+    supplies: tuple[SupplyReading, ...] = field(default_factory=tuple)
+    counters: dict[str, int] = field(default_factory=dict)
+    duration_ms: int | None = None
+    trigger: str = ""
+    # What the answer covered. A printer asleep or half-booted answers the system group but
+    # not the Printer-MIB: what it did not answer keeps its last known values (and their
+    # age), and conditions clear only on an answer that reports the error state.
+    status_known: bool = True  # hrDeviceStatus / hrPrinterStatus / the error state
+    conditions_known: bool = True  # hrPrinterDetectedErrorState
+    supplies_known: bool = True  # the prtMarkerSupplies table
+
+    @classmethod
+    def unreachable(cls, error: str, **kwargs) -> DeviceObservation:
+        return cls(reachable=False, error=error[:500], **kwargs)
+
+
+# --- the wire form -------------------------------------------------------------------------
+# A collector sends observations as JSON; the portal accepts only what this parser accepts.
+# It is strict on purpose (data from a site is untrusted): a wrong type, an unknown field, a
+# string longer than the portal stores, a negative or absurd number is refused with a reason,
+# never truncated or guessed, so that nothing partial is stored.
+
+OVERALL_STATES = frozenset({"ok", "warning", "error", "other"})
+SUPPLY_KINDS = frozenset(
+    {"toner", "ink", "drum", "fuser", "waste", "developer", "transfer", "staples", "kit", "other"}
+)
+COLOURS = frozenset({"black", "cyan", "magenta", "yellow", "other", ""})
+COUNTER_NAMES = frozenset({"total", "black", "colour", "scan", "fax", "copy", "print"})
+# Far above any real printer's lifetime count (the busiest production presses stay under 10^9).
+MAX_COUNTER_VALUE = 10**12
+MAX_LEVEL = 2**31 - 1
+MAX_SUPPLIES = 64
+MAX_DURATION_MS = 24 * 3600 * 1000
+TEXT_LIMITS = {
+    "error": 500,
+    "fax_state": 50,
+    "scanner_state": 10,
+    "sys_name": 255,
+    "location": 255,
+    "serial": 100,
+    "vendor": 100,
+    "model": 255,
+    "trigger": 20,
+}
+SUPPLY_TEXT_LIMIT = 255
+
+
+class ObservationInvalid(ValueError):
+    """The wire form of an observation is refused; ``str(error)`` says which field and why."""
+
+
+def observation_to_dict(observation: DeviceObservation) -> dict:
+    """The JSON-ready wire form (the inverse of :func:`observation_from_dict`)."""
+    data = {
+        "reachable": observation.reachable,
+        "overall": observation.overall,
+        "conditions": list(observation.conditions),
+        "device_status": observation.device_status,
+        "printer_status": observation.printer_status,
+        "uptime_seconds": observation.uptime_seconds,
+        "supplies": [
+            {
+                "index": s.index,
+                "description": s.description,
+                "type": s.type,
+                "colour": s.colour,
+                "level": s.level,
+                "max_capacity": s.max_capacity,
+            }
+            for s in observation.supplies
+        ],
+        "counters": dict(observation.counters),
+        "duration_ms": observation.duration_ms,
+        "status_known": observation.status_known,
+        "conditions_known": observation.conditions_known,
+        "supplies_known": observation.supplies_known,
+    }
+    for name in TEXT_LIMITS:
+        data[name] = getattr(observation, name)
+    return data
+
+
+def _int(value, name: str, low: int, high: int, *, optional: bool = True) -> int | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ObservationInvalid(f"{name}: an integer is expected")
+    if not low <= value <= high:
+        raise ObservationInvalid(f"{name}: {value} is outside {low}..{high}")
+    return value
+
+
+def _text(value, name: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise ObservationInvalid(f"{name}: a string is expected")
+    if len(value) > limit:
+        raise ObservationInvalid(f"{name}: longer than {limit} characters")
+    if "\x00" in value:
+        raise ObservationInvalid(f"{name}: contains a NUL character")
+    return value
+
+
+def _bool(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ObservationInvalid(f"{name}: true or false is expected")
+    return value
+
+
+def _supply(data, n: int) -> SupplyReading:
+    where = f"supplies[{n}]"
+    if not isinstance(data, dict):
+        raise ObservationInvalid(f"{where}: an object is expected")
+    unknown = set(data) - {"index", "description", "type", "colour", "level", "max_capacity"}
+    if unknown:
+        raise ObservationInvalid(f"{where}: unknown field {sorted(unknown)[0]}")
+    kind = data.get("type", "other")
+    if kind not in SUPPLY_KINDS:
+        raise ObservationInvalid(f"{where}.type: unknown supply type")
+    colour = data.get("colour", "")
+    if colour not in COLOURS:
+        raise ObservationInvalid(f"{where}.colour: unknown colour")
+    return SupplyReading(
+        index=_int(data.get("index"), f"{where}.index", 0, 2**32, optional=False),
+        description=_text(data.get("description", ""), f"{where}.description", SUPPLY_TEXT_LIMIT),
+        type=kind,
+        colour=colour,
+        # RFC 3805: -1 other, -2 unknown, -3 "some remaining"; nothing lower exists.
+        level=_int(data.get("level"), f"{where}.level", -3, MAX_LEVEL),
+        max_capacity=_int(data.get("max_capacity"), f"{where}.max_capacity", -2, MAX_LEVEL),
+    )
+
+
+_FIELDS = frozenset(
+    {
+        "reachable",
+        "overall",
+        "conditions",
+        "device_status",
+        "printer_status",
+        "uptime_seconds",
+        "supplies",
+        "counters",
+        "duration_ms",
+        "status_known",
+        "conditions_known",
+        "supplies_known",
+        *TEXT_LIMITS,
+    }
+)
+
+
+def observation_from_dict(data, *, known_conditions: frozenset[str] | None = None) -> DeviceObservation:
+    """Parse the wire form strictly; raises :class:`ObservationInvalid` with the reason."""
+    from fmp_snmp.conditions import ERROR_BITS
+
+    if not isinstance(data, dict):
+        raise ObservationInvalid("observation: an object is expected")
+    unknown = set(data) - _FIELDS
+    if unknown:
+        raise ObservationInvalid(f"unknown field {sorted(unknown)[0]}")
+    if "reachable" not in data:
+        raise ObservationInvalid("reachable: missing")
+    overall = data.get("overall", "other")
+    if overall not in OVERALL_STATES:
+        raise ObservationInvalid("overall: unknown state")
+    conditions = data.get("conditions", [])
+    allowed = known_conditions if known_conditions is not None else frozenset(ERROR_BITS)
+    if not isinstance(conditions, list) or len(conditions) > len(allowed):
+        raise ObservationInvalid("conditions: a short list is expected")
+    for code in conditions:
+        if code not in allowed:
+            raise ObservationInvalid("conditions: unknown condition")
+    supplies = data.get("supplies", [])
+    if not isinstance(supplies, list) or len(supplies) > MAX_SUPPLIES:
+        raise ObservationInvalid(f"supplies: a list of at most {MAX_SUPPLIES} is expected")
+    readings = tuple(_supply(s, n) for n, s in enumerate(supplies))
+    if len({r.index for r in readings}) != len(readings):
+        raise ObservationInvalid("supplies: the same index twice")
+    counters = data.get("counters", {})
+    if not isinstance(counters, dict):
+        raise ObservationInvalid("counters: an object is expected")
+    for name, value in counters.items():
+        if name not in COUNTER_NAMES:
+            raise ObservationInvalid("counters: unknown counter")
+        _int(value, f"counters.{name}", 0, MAX_COUNTER_VALUE, optional=False)
+    texts = {name: _text(data.get(name, ""), name, limit) for name, limit in TEXT_LIMITS.items()}
+    return DeviceObservation(
+        reachable=_bool(data["reachable"], "reachable"),
+        overall=overall,
+        conditions=tuple(conditions),
+        device_status=_int(data.get("device_status"), "device_status", 0, 100),
+        printer_status=_int(data.get("printer_status"), "printer_status", 0, 100),
+        uptime_seconds=_int(data.get("uptime_seconds"), "uptime_seconds", 0, 2**32),
+        supplies=readings,
+        counters=dict(counters),
+        duration_ms=_int(data.get("duration_ms"), "duration_ms", 0, MAX_DURATION_MS),
+        status_known=_bool(data.get("status_known", True), "status_known"),
+        conditions_known=_bool(data.get("conditions_known", True), "conditions_known"),
+        supplies_known=_bool(data.get("supplies_known", True), "supplies_known"),
+        **texts,
+    )
