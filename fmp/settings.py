@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "supplies",
     "tickets",
     "documents",
+    "collectors",
 ]
 
 MIDDLEWARE = [

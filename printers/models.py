@@ -143,6 +143,15 @@ class Device(models.Model):
     snmp_v3_auth_key = models.CharField(_("SNMPv3 auth key"), max_length=200, blank=True)
     snmp_v3_priv_protocol = models.CharField(_("SNMPv3 privacy protocol"), max_length=10, blank=True)
     snmp_v3_priv_key = models.CharField(_("SNMPv3 privacy key"), max_length=200, blank=True)
+    collector = models.ForeignKey(
+        "collectors.Collector",
+        verbose_name=_("site collector"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="devices",
+        help_text=_("Polled by this collector on the customer's site; empty: polled by the portal."),
+    )
     refresh_requested_at = models.DateTimeField(_("status refresh requested"), null=True, blank=True)
     poll_claimed_until = models.DateTimeField(_("being polled until"), null=True, blank=True)
     poll_claim_token = models.CharField(max_length=64, blank=True)
@@ -366,6 +375,49 @@ class DeviceEvent(models.Model):
         return f"{self.key} ({self.device_id})"
 
 
+class DeviceCommand(models.Model):
+    """An action on a device that the portal cannot reach itself, waiting for the site
+    collector that polls the device: queued here, delivered at the collector's next contact,
+    its result recorded when the collector answers."""
+
+    class Kind(models.TextChoices):
+        REFRESH = "refresh", _("Get printer status")
+        RESET = "reset", _("Reset printer")
+        TEST_PAGE = "test_page", _("Print test page")
+        LOCATION = "location", _("Update location")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the collector")
+        DELIVERED = "delivered", _("Sent to the collector")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("No answer from the collector")
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="commands")
+    collector = models.ForeignKey(
+        "collectors.Collector", on_delete=models.CASCADE, related_name="commands", editable=False
+    )
+    kind = models.CharField(_("command"), max_length=20, choices=Kind.choices)
+    args = models.JSONField(default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    result = models.CharField(_("result"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("device command")
+        verbose_name_plural = _("device commands")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["collector", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.device_id})"
+
+
 class PollRun(models.Model):
     """One run of the poller (fleet poll, status refresh or discovery), for the help desk."""
 
@@ -441,6 +493,15 @@ class DiscoveryRange(models.Model):
     )
     snmp_port = models.PositiveIntegerField(_("SNMP port"), default=161)
     snmp_community = models.CharField(_("SNMP community"), max_length=100, default="public")
+    collector = models.ForeignKey(
+        "collectors.Collector",
+        verbose_name=_("site collector"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="discovery_ranges",
+        help_text=_("Swept by this collector on the customer's site; empty: swept by the portal."),
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
     last_run_at = models.DateTimeField(_("last sweep"), null=True, blank=True)
     # What the last sweep found ({"answered", "new", "moved"}) or why it could not run
