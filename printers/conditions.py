@@ -32,9 +32,15 @@ def _wanted(state: DeviceState) -> dict[str, str]:
     return {code: ("error" if code in ERROR_CONDITIONS else "warning") for code in state.conditions or []}
 
 
-def device_conditions_sync(*, states: list[DeviceState], at: datetime) -> tuple[list, list]:
-    """Raise and clear the conditions of these devices after a poll. Returns (raised, cleared)."""
+def device_conditions_sync(
+    *, states: list[DeviceState], at: datetime | dict[int, datetime]
+) -> tuple[list, list]:
+    """Raise and clear the conditions of these devices after a poll. Returns (raised, cleared).
+
+    ``at`` is when the poll happened: one time for all (the central poller), or a time per
+    device id (a collector's upload, each device polled at its own moment)."""
     ids = [s.device_id for s in states]
+    times = at if isinstance(at, dict) else dict.fromkeys(ids, at)
     open_conditions: dict[int, dict[str, DeviceCondition]] = {}
     for condition in DeviceCondition.objects.filter(device_id__in=ids, cleared_at__isnull=True):
         open_conditions.setdefault(condition.device_id, {})[condition.code] = condition
@@ -55,7 +61,12 @@ def device_conditions_sync(*, states: list[DeviceState], at: datetime) -> tuple[
         for code, severity in wanted.items():
             if code not in current:
                 to_raise.append(
-                    DeviceCondition(device_id=state.device_id, code=code, severity=severity, raised_at=at)
+                    DeviceCondition(
+                        device_id=state.device_id,
+                        code=code,
+                        severity=severity,
+                        raised_at=times[state.device_id],
+                    )
                 )
             elif covered and current[code].absent_polls:
                 current[code].absent_polls = 0  # back before it cleared: the same condition goes on
@@ -65,22 +76,21 @@ def device_conditions_sync(*, states: list[DeviceState], at: datetime) -> tuple[
                 continue
             condition.absent_polls += 1
             if code == UNREACHABLE or condition.absent_polls >= settings.FMP_CONDITION_CLEAR_AFTER:
-                condition.cleared_at = at
+                condition.cleared_at = times[state.device_id]
                 to_clear.append(condition)
             else:
                 to_update.append(condition)
     DeviceCondition.objects.bulk_create(to_raise, ignore_conflicts=True)
     if to_clear or to_update:
         bulk_update_fast(to_clear + to_update, ["cleared_at", "absent_polls"])
-    raised = (
-        list(
-            DeviceCondition.objects.filter(
-                device_id__in={c.device_id for c in to_raise}, raised_at=at, cleared_at__isnull=True
-            )
+    # What this call raised (a concurrent worker's identical row counts once: ignore_conflicts).
+    raised = []
+    if to_raise:
+        keys = {(r.device_id, r.code, r.raised_at) for r in to_raise}
+        candidates = DeviceCondition.objects.filter(
+            device_id__in={c.device_id for c in to_raise}, cleared_at__isnull=True
         )
-        if to_raise
-        else []
-    )
+        raised = [c for c in candidates if (c.device_id, c.code, c.raised_at) in keys]
     for handler in CONDITION_HANDLERS:
         handler(raised, to_clear)
     return raised, to_clear

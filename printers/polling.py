@@ -26,9 +26,8 @@ from fmp_snmp.aio import LoopThread
 from fmp_snmp.client import SnmpClient
 from fmp_snmp.probe import ProbeResult, probe
 from fmp_snmp.types import SnmpTarget
-from printers.conditions import device_conditions_sync
 from printers.models import Device, PollRun
-from printers.services import PollOutcome, devices_record_observations
+from printers.services import PollOutcome, observations_store
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +211,4 @@ def _store(results: list[tuple[Device, ProbeResult]], *, trigger: str, stats: Ba
         stats.devices += 1
         stats.failures += not (result.ok and result.normalised is not None)
         outcomes.append(PollOutcome(device, result.observation(trigger=trigger), at))
-    with transaction.atomic():
-        states = devices_record_observations(outcomes=outcomes, warnings=stats.warnings)
-        device_conditions_sync(states=states, at=at)
+    observations_store(outcomes=outcomes, warnings=stats.warnings)

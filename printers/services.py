@@ -83,6 +83,35 @@ def devices_record_observations(
     return [states[o.device.pk] for o in outcomes]
 
 
+def observations_store(
+    *, outcomes: list[PollOutcome], warnings: list[str] | None = None
+) -> list[DeviceState]:
+    """Store poll results and raise or clear the devices' conditions: the one path of the
+    central poller and of the site collectors' uploads.
+
+    Results are taken in time order, in rounds where each device appears once, so that a
+    collector's backlog (several polls of a device, sent together after an outage) is
+    stored as the polls happened: history, conditions and their debounce, meter reads.
+    """
+    from printers.conditions import device_conditions_sync
+
+    rounds: list[list[PollOutcome]] = []
+    polls_of: dict[int, int] = defaultdict(int)  # a device's k-th result goes in round k
+    for outcome in sorted(outcomes, key=lambda o: o.at):
+        k = polls_of[outcome.device.pk]
+        polls_of[outcome.device.pk] += 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(outcome)
+    states: list[DeviceState] = []
+    with transaction.atomic():
+        for batch in rounds:
+            stored = devices_record_observations(outcomes=batch, warnings=warnings)
+            device_conditions_sync(states=stored, at={o.device.pk: o.at for o in batch})
+            states.extend(stored)
+    return states
+
+
 def answered_by_another(device: Device, observation: DeviceObservation) -> str:
     """Why the answer is not this device's ("serial" / "maker"), or "" when it may be.
 
