@@ -37,7 +37,9 @@ class Failed(Exception):
 def _setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
-        root.removeHandler(handler)
+        if getattr(handler, "fmp_collector", False):  # ours, from an earlier call
+            root.removeHandler(handler)
+            handler.close()
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     formatter.converter = time.gmtime
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
@@ -47,6 +49,7 @@ def _setup_logging(settings: Settings) -> None:
         except OSError as exc:
             raise Failed(f"cannot open the log file {settings.log_file}: {exc}") from exc
     for handler in handlers:
+        handler.fmp_collector = True
         handler.setFormatter(formatter)
         root.addHandler(handler)
     root.setLevel(settings.log_level)

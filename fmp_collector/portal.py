@@ -115,6 +115,8 @@ class Portal:
         self.verify: str | bool = ca_bundle or True
         self.timeout = timeout
         self._local = threading.local()
+        parts = urlsplit(self.base)
+        self.where = parts.netloc
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -151,16 +153,20 @@ class Portal:
                 allow_redirects=False,
             )
         except requests.exceptions.SSLError as exc:
-            raise CertificateRefused(
-                f"certificate not trusted: {_reason(exc)} (if the portal's certificate comes from a "
-                "private CA, give its CA certificate with --ca-bundle FILE or FMP_COLLECTOR_CA_BUNDLE)"
-            ) from exc
+            reason = _reason(exc)
+            hint = (
+                "reach the portal by a name its certificate carries"
+                if "mismatch" in reason or "doesn't match" in reason
+                else "if the portal's certificate comes from a private CA, give its CA certificate "
+                "with --ca-bundle FILE or FMP_COLLECTOR_CA_BUNDLE"
+            )
+            raise CertificateRefused(f"certificate not trusted: {reason.rstrip('.')} ({hint})") from exc
         except requests.exceptions.ProxyError as exc:
             raise Unreachable(f"portal unreachable through the proxy: {_reason(exc)}") from exc
         except requests.exceptions.Timeout as exc:
             raise Unreachable(f"portal unreachable: no answer within {self.timeout:g} s") from exc
         except requests.exceptions.ConnectionError as exc:
-            raise Unreachable(f"portal unreachable: {_reason(exc)}") from exc
+            raise Unreachable(f"portal unreachable: cannot connect to {self.where}: {_reason(exc)}") from exc
         except (requests.exceptions.RequestException, OSError, ValueError) as exc:
             raise Unreachable(f"portal unreachable: {type(exc).__name__}: {exc}") from exc
         data = _answer_json(response)
