@@ -69,7 +69,7 @@ def _state(value: str) -> Path:
 
 def cmd_enroll(args) -> int:
     state = _state(args.state)
-    settings = _settings(state) if state.is_dir() else load_settings(Path("/nonexistent"))
+    settings = _settings(state)
     ca_bundle = args.ca_bundle or settings.ca_bundle
     try:
         identity = enroll(

@@ -81,6 +81,7 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._depth = self.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
 
     def close(self) -> None:
         self.db.close()
@@ -121,7 +122,8 @@ class Store:
     # --- the queue ------------------------------------------------------------------------------
 
     def depth(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        """Results waiting (counted once at opening, then kept: one process writes the queue)."""
+        return self._depth
 
     def add(self, kind: str, item: dict) -> int:
         """Queue one result; returns how many old results had to be dropped to make room."""
@@ -133,12 +135,14 @@ class Store:
                 "INSERT INTO results(kind, item, size, at) VALUES(?, ?, ?, ?)",
                 (kind, text, len(text.encode("utf-8")), at),
             )
-            excess = self.depth() - self.queue_max
+            self._depth += 1
+            excess = self._depth - self.queue_max
             if excess > 0:
                 self.db.execute(
                     "DELETE FROM results WHERE id IN (SELECT id FROM results ORDER BY id LIMIT ?)", (excess,)
                 )
                 self._add("dropped", excess)
+                self._depth -= excess
         return max(0, excess)
 
     def next_batch(
@@ -182,6 +186,7 @@ class Store:
         """The portal has the batch (stored, or a duplicate of one it stored): forget it."""
         with self.db:
             cursor = self.db.execute("DELETE FROM results WHERE batch = ?", (batch,))
+        self._depth -= cursor.rowcount
         return cursor.rowcount
 
     def release(self, batch: str) -> None:
@@ -200,6 +205,7 @@ class Store:
                 (status, reason[:1000], now, batch),
             )
             cursor = self.db.execute("DELETE FROM results WHERE batch = ?", (batch,))
+        self._depth -= cursor.rowcount
         return cursor.rowcount
 
     def refused(self) -> list[dict]:
