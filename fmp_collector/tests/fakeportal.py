@@ -116,11 +116,14 @@ class FakePortal:
 
             def _send(self, status: int, data: dict) -> None:
                 body = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:  # the collector is gone (killed mid-request)
+                    self.close_connection = True
                 with portal.lock:
                     portal.requests.append((self.command, self.path, status))
 
@@ -137,6 +140,9 @@ class FakePortal:
                 if problem:
                     portal.refusals.append(problem)
                     return self._send(401, {"error": "unauthorized", "detail": problem})
+                if path == "results/":
+                    portal.arrived.append(json.loads(body)["batch"])
+                    portal.hold.wait(30)
                 with portal.lock:
                     status, data = portal.answer(method, path, json.loads(body) if body else None)
                     drop = path == "results/" and portal.drop_next_answer
@@ -152,6 +158,9 @@ class FakePortal:
         self.scheme = "https" if tls else "http"
         self.port = 0
         self.drop_next_answer = False  # store the next batch, then cut the connection
+        self.hold = threading.Event()  # cleared: an upload waits here before it is stored
+        self.hold.set()
+        self.arrived: list[str] = []  # batch ids as they arrive, before the hold
 
     def start(self) -> FakePortal:
         """Listen (again, on the same port after a stop), keeping what was received."""

@@ -114,6 +114,17 @@ def test_without_the_portal_it_polls_from_the_last_configuration_and_catches_up_
             "fmp-collector: portal unreachable: cannot connect to 127.0.0.1:"
         )
         assert out.stderr.strip().endswith(f"{3 * cycle} result(s) kept in the queue")
+    with Store(site) as store:  # what waits in the queue is the portal's wire form
+        rows = [json.loads(r[0]) for r in store.db.execute("SELECT item FROM results ORDER BY id")]
+    assert [r["device"] for r in rows] == [1, 2, 3] * 2 or sorted(r["device"] for r in rows) == [
+        1,
+        1,
+        2,
+        2,
+        3,
+        3,
+    ]
+    assert all(observation_from_dict(r["observation"]).reachable for r in rows)
     status = cli("status", "--state", site)
     assert "queue depth:  6" in status.stdout and "portal unreachable" in status.stdout
     portal.start()
@@ -281,3 +292,25 @@ def test_the_service_delivers_commands_within_seconds_and_stops_cleanly(cli, por
     assert "Configuration v2" in log.read_text()
     assert portal.refusals == []
     assert os.path.exists(site / "queue.sqlite3")
+
+
+def test_a_collector_killed_mid_upload_resumes_with_the_same_batch(cli, portal, site):
+    portal.hold.clear()  # the upload reaches the portal and waits there
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fmp_collector", "run", "--once", "--state", str(site)],
+        cwd=ROOT,
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for(lambda: portal.arrived, 20)
+    finally:
+        process.kill()  # SIGKILL: no clean-up of any kind
+        process.wait(10)
+    portal.hold.set()  # the portal goes on and stores what it received
+    assert wait_for(lambda: portal.stored, 5)
+    out = once(cli, site)
+    assert out.returncode == 0, out.stderr
+    assert portal.arrived == [portal.arrived[0]] * 2  # the same batch id, sent again
+    assert len(portal.stored_observations()) == 3  # stored once
