@@ -161,9 +161,9 @@ def parse_config(data) -> Config:
 
 
 class Backoff:
-    """When to try again after failures: 2, 4, 8 … up to 300 s, with some jitter."""
+    """When to try again after failures: 2, 4, 8 … up to ``cap`` seconds, with some jitter."""
 
-    def __init__(self, base: float = 2.0, cap: float = 300.0) -> None:
+    def __init__(self, base: float = 2.0, cap: float = 60.0) -> None:
         self.base, self.cap, self.failures, self.next_at = base, cap, 0, 0.0
 
     def ready(self, now: float) -> bool:
@@ -207,7 +207,10 @@ class Collector:
         self.last = {key: last for key, (last, _ok) in store.schedule().items()}
         self.in_flight: set[str] = set()
         self.tasks: dict[str, asyncio.Task] = {}
-        self.backoff = {name: Backoff() for name in ("config", "upload", "commands", "heartbeat")}
+        # After failures: uploads, configuration and heartbeat wait up to a minute; asking for
+        # commands (cheap) goes on every 10 s at most, and its first success ends every wait.
+        self.backoff = {name: Backoff(cap=60.0) for name in ("config", "upload", "heartbeat")}
+        self.backoff["commands"] = Backoff(base=1.0, cap=10.0)
         self.due = {"commands": 0.0, "heartbeat": 0.0, "upload": 0.0}
         self.answers: list[tuple[float, int, dict]] = []  # command answers not yet delivered
         self.reachable: bool | None = None
@@ -239,6 +242,8 @@ class Collector:
             raise
         if self.reachable is False:
             logger.info("The portal answers again (%s)", self.portal.base)
+            for backoff in self.backoff.values():
+                backoff.succeeded()
         self.reachable = True
         self.store.put("last_contact", time.time())
         return answer

@@ -264,6 +264,9 @@ def test_commands_are_run_and_answered(cli, portal, site):
 
 def test_the_service_delivers_commands_within_seconds_and_stops_cleanly(cli, portal, site):
     portal.config["intervals"] = {"poll": 300, "commands": 1, "heartbeat": 1, "discovery": 86400}
+    assert once(cli, site).returncode == 0  # the configuration is kept in the state
+    portal.stop()  # the service starts while the portal is away
+    time_passes(site)
     log = site / "collector.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "fmp_collector", "run", "--state", str(site)],
@@ -274,8 +277,15 @@ def test_the_service_delivers_commands_within_seconds_and_stops_cleanly(cli, por
         text=True,
     )
     try:
-        assert wait_for(lambda: len(portal.stored_observations()) == 3, 20)
-        assert wait_for(lambda: portal.heartbeats, 10)
+        assert wait_for(lambda: log.exists() and "portal unreachable" in log.read_text(), 20)
+        with Store(site) as store:
+            assert wait_for(lambda: store.db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 3, 10)
+        portal.start()  # back: what was polled meanwhile arrives
+        back = time.monotonic()
+        assert wait_for(lambda: len(portal.stored_observations()) == 6, 20)
+        assert time.monotonic() - back < 15
+        beats = len(portal.heartbeats)
+        assert wait_for(lambda: len(portal.heartbeats) > beats, 10)
         portal.commands = [{"id": 21, "device": 2, "kind": "refresh", "args": {}}]
         asked = time.monotonic()
         assert wait_for(lambda: 21 in portal.answers, 10)
