@@ -101,8 +101,9 @@ def _version(value) -> str:
     return value
 
 
-def parse_config(data) -> Config:
-    """The portal's configuration, checked; a malformed device or range is skipped (and said)."""
+def parse_config(data, *, timeout: float = 2.0, retries: int = 1) -> Config:
+    """The portal's configuration, checked; a malformed device or range is skipped (and said).
+    ``timeout`` and ``retries`` (the site's settings) apply to every device."""
     if not isinstance(data, dict):
         raise ConfigInvalid("the configuration is not a JSON object")
     raw = data.get("intervals") if isinstance(data.get("intervals"), dict) else {}
@@ -131,6 +132,8 @@ def parse_config(data) -> Config:
                 port=_port(item.get("port", 161)),
                 version=_version(item.get("version", "2c")),
                 community=str(item.get("community", "public")),
+                timeout=timeout,
+                retries=retries,
                 **extra,
             )
             interval = _number(item.get("interval"), 10, 7 * 86400, intervals["poll"])
@@ -219,9 +222,12 @@ class Collector:
         cached = store.get("config")
         if cached is not None:
             try:
-                self.config = parse_config(cached)
+                self.config = self._parse(cached)
             except ConfigInvalid:
                 self.config = None
+
+    def _parse(self, data) -> Config:
+        return parse_config(data, timeout=self.settings.snmp_timeout, retries=self.settings.snmp_retries)
 
     # --- the portal -----------------------------------------------------------------------------
 
@@ -264,7 +270,7 @@ class Collector:
 
     async def fetch_config(self) -> Config:
         answer = await self.http("GET", "config/")
-        config = parse_config(answer.data)
+        config = self._parse(answer.data)
         for problem in config.skipped:
             logger.warning("Configuration: %s (skipped)", problem)
         self.store.put("config", answer.data)

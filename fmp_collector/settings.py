@@ -7,6 +7,8 @@
     ca_bundle        FMP_COLLECTOR_CA_BUNDLE         CA certificates that sign the portal's certificate
     http_timeout     FMP_COLLECTOR_HTTP_TIMEOUT      seconds for one request to the portal (30)
     command_interval FMP_COLLECTOR_COMMAND_INTERVAL  seconds between asks for commands (the portal's)
+    snmp_timeout     FMP_COLLECTOR_SNMP_TIMEOUT      seconds to wait for one SNMP answer (2)
+    snmp_retries     FMP_COLLECTOR_SNMP_RETRIES      SNMP requests sent again before giving up (1)
 
 Proxies come from the standard HTTPS_PROXY / NO_PROXY variables.
 """
@@ -36,6 +38,8 @@ class Settings:
     ca_bundle: str = ""
     http_timeout: float = 30.0
     command_interval: float | None = None  # None: what the portal's configuration says
+    snmp_timeout: float = 2.0
+    snmp_retries: int = 1
 
 
 def _env_name(name: str) -> str:
@@ -56,7 +60,11 @@ def _convert(name: str, value, source: str):
         if number < 1 or (name == "concurrency" and number > 4096):
             raise bad("a positive whole number" + (" up to 4096" if name == "concurrency" else ""))
         return number
-    if name in ("http_timeout", "command_interval"):
+    if name == "snmp_retries":
+        if isinstance(value, bool) or not str(value).strip().isdigit() or int(value) > 10:
+            raise bad("a whole number from 0 to 10")
+        return int(value)
+    if name in ("http_timeout", "command_interval", "snmp_timeout"):
         if isinstance(value, bool):
             raise bad("a number of seconds")
         try:

@@ -71,7 +71,7 @@ def test_one_cycle_polls_the_printers_and_delivers_their_observations(cli, porta
     silent = {"id": 5, "host": "127.0.0.1", "port": free_udp_port(), "version": "2c", "community": "public"}
     portal.config["devices"].append(silent)  # a printer switched off: its poll says so
     started = time.time()
-    out = once(cli, site)
+    out = once(cli, site, FMP_COLLECTOR_SNMP_TIMEOUT="0.5", FMP_COLLECTOR_SNMP_RETRIES="0")
     assert out.returncode == 0, out.stderr + out.stdout
     assert portal.refusals == []  # every request was signed with the enrolled key
     stored = {o["device"]: o for o in portal.stored_observations()}
@@ -85,7 +85,7 @@ def test_one_cycle_polls_the_printers_and_delivers_their_observations(cli, porta
     assert hp.reachable and hp.serial == "JPBF123456"
     assert observation_from_dict(stored[3]["observation"]).reachable
     off = observation_from_dict(stored[5]["observation"])
-    assert not off.reachable and "no answer" in off.error
+    assert not off.reachable and "no answer" in off.error and "0.5s" in off.error
     beat = portal.heartbeats[-1]
     assert beat["version"] == __version__ and beat["hostname"]
     assert (beat["queue_depth"], beat["dropped"], beat["devices_polled"]) == (0, 0, 4)

@@ -28,11 +28,14 @@ def test_the_file_sets_and_the_environment_overrides(tmp_path):
         "FMP_COLLECTOR_CA_BUNDLE": "/other.pem",
         "FMP_COLLECTOR_COMMAND_INTERVAL": "1",
         "FMP_COLLECTOR_LOG_LEVEL": "",  # empty: not set
+        "FMP_COLLECTOR_SNMP_TIMEOUT": "0.5",
+        "FMP_COLLECTOR_SNMP_RETRIES": "0",
     }
     settings = load_settings(tmp_path, env)
     assert (settings.queue_max, settings.concurrency, settings.log_file) == (7, 16, "/tmp/c.log")
     assert settings.ca_bundle == "/other.pem" and settings.command_interval == 1.0
     assert settings.log_level == "DEBUG"
+    assert (settings.snmp_timeout, settings.snmp_retries) == (0.5, 0)
 
 
 def test_a_collector_table_is_accepted(tmp_path):
@@ -49,6 +52,7 @@ def test_a_collector_table_is_accepted(tmp_path):
         ("queue_max = \n", {}, "not a readable TOML file"),
         ("", {"FMP_COLLECTOR_CONCURRENCY": "lots"}, "FMP_COLLECTOR_CONCURRENCY: concurrency must be"),
         ("", {"FMP_COLLECTOR_LOG_LEVEL": "loud"}, "log_level must be one of DEBUG, INFO, WARNING, ERROR"),
+        ("", {"FMP_COLLECTOR_SNMP_RETRIES": "-1"}, "snmp_retries must be a whole number from 0 to 10"),
         ("", {"FMP_COLLECTOR_HTTP_TIMEOUT": "0"}, "http_timeout must be a number of seconds between"),
     ],
 )
