@@ -16,13 +16,16 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fmp_collector import __version__
 from fmp_collector.identity import AlreadyEnrolled, NotEnrolled, enroll, load_identity
 from fmp_collector.portal import BadPortalUrl, PortalError, Unauthorized
-from fmp_collector.runner import Collector, ConfigInvalid, parse_config
 from fmp_collector.settings import Settings, SettingsError, load_settings
 from fmp_collector.store import DB_NAME, Store
+
+if TYPE_CHECKING:
+    from fmp_collector.runner import Collector
 
 EXIT_FAILED, EXIT_UNAUTHORIZED = 1, 3
 logger = logging.getLogger("fmp_collector")
@@ -40,7 +43,7 @@ def _setup_logging(settings: Settings) -> None:
         if getattr(handler, "fmp_collector", False):  # ours, from an earlier call
             root.removeHandler(handler)
             handler.close()
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
     formatter.converter = time.gmtime
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
     if settings.log_file:
@@ -109,6 +112,8 @@ def cmd_run(args) -> int:
         identity, key = load_identity(state)
     except NotEnrolled as exc:
         raise Failed(str(exc)) from exc
+    from fmp_collector.runner import Collector  # the SNMP engine, loaded only to run
+
     with Store(state, queue_max=settings.queue_max) as store:
         collector = Collector(identity, key, settings, store)
         try:
@@ -147,6 +152,8 @@ def _when(value) -> str:
 
 
 def status_data(state: Path) -> dict:
+    from fmp_collector.runner import ConfigInvalid, parse_config
+
     identity, _key = load_identity(state)
     settings = _settings(state)
     with Store(state, queue_max=settings.queue_max) as store:
