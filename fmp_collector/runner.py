@@ -616,6 +616,9 @@ class Collector:
             if isinstance(exc, Unauthorized):
                 self.fatal = exc
             elif isinstance(exc, PortalError):
+                if isinstance(exc, Refused):  # a 4xx: the portal says why; said, then tried later
+                    logger.warning("%s: %s", name, exc)
+                    self._error(f"{name}: {exc}")
                 if backoff:
                     delay = self.backoff[backoff].failed(time.monotonic())
                     logger.debug("%s failed (%s): next try in %.0f s", name, exc, delay)
