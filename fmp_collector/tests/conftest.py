@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -77,6 +78,11 @@ def cli(monkeypatch, capsys):
                 code = main([str(a) for a in args])
             except SystemExit as exc:
                 code = exc.code
+            finally:
+                for handler in list(logging.getLogger().handlers):
+                    if getattr(handler, "fmp_collector", False):  # it writes to this test's capture
+                        logging.getLogger().removeHandler(handler)
+                        handler.close()
             captured = capsys.readouterr()
         return Outcome(code, captured.out, captured.err)
 
