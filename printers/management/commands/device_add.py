@@ -28,12 +28,12 @@ def account_find(text: str) -> Account:
         matches = [
             a
             for a in Account.objects.select_related("parent__parent")
-            if a.full_name().lower() == " / ".join(p.strip() for p in text.split("/")).lower()
+            if a.full_name.lower() == " / ".join(p.strip() for p in text.split("/")).lower()
         ]
     if not matches:
         raise CommandError(f"No account named {text!r}.")
     if len(matches) > 1:
-        names = ", ".join(f"{a.pk} ({a.full_name()})" for a in matches)
+        names = ", ".join(f"{a.pk} ({a.full_name})" for a in matches)
         raise CommandError(f"Several accounts are named {text!r}: give the id, one of {names}.")
     return matches[0]
 
@@ -46,8 +46,8 @@ def _one_of(queryset, text: str, what: str, account: Account):
     found = found or queryset.filter(name__iexact=text).first()
     if found is None:
         if queryset.model.objects.filter(name__iexact=text).exclude(account=account).exists():
-            raise CommandError(f"The {what} {text!r} belongs to another account than {account.full_name()}.")
-        raise CommandError(f"No {what} {text!r} in the account {account.full_name()}.")
+            raise CommandError(f"The {what} {text!r} belongs to another account than {account.full_name}.")
+        raise CommandError(f"No {what} {text!r} in the account {account.full_name}.")
     return found
 
 
@@ -95,6 +95,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         by = f"the site collector {collector.name!r}" if collector else "the portal"
         self.stdout.write(
-            f"Device {device.pk} added to {account.full_name()} at {options['host']}, polled by {by}."
+            f"Device {device.pk} added to {account.full_name} at {options['host']}, polled by {by}."
         )
         self.stdout.write(str(device.pk))
