@@ -172,9 +172,11 @@ class PrinterDetailView(TenantScopedMixin, DetailView):
         )
         if self.object.collector_id is not None:
             # Who reports the device and what was asked of it (never its SNMP settings).
+            commands = device_commands_recent(self.object, limit=20 if tab == "diagnostics" else 5)
             context.update(
                 collector=self.object.collector,
-                commands=device_commands_recent(self.object, limit=20 if tab == "diagnostics" else 5),
+                commands=commands,
+                commands_waiting=any(c.status in ("pending", "delivered") for c in commands),
             )
         loader = getattr(self, f"tab_{tab}", None)
         if loader:

@@ -82,6 +82,7 @@ def test_the_commands_show_pending_then_done_or_failed(english, manager_client, 
     assert [status for status, _ in rows] == ["pending", "pending"]
     assert "Update location: Room 204" in rows[0][1] and "Reset printer" in rows[1][1]
     assert all("Marta Martinez" in row and "Waiting for the collector" in row for _, row in rows)
+    assert 'hx-trigger="every 3s"' in page  # the panel updates itself while commands wait
 
     # What the collectors app records when the collector answers.
     DeviceCommand.objects.filter(kind="reset").update(status="done", completed_at=timezone.now())
@@ -91,6 +92,7 @@ def test_the_commands_show_pending_then_done_or_failed(english, manager_client, 
     page = text_of(manager_client.get(f"/printers/{remote.pk}/"))
     rows = dict(re.findall(r'data-testid="command-row" data-status="(\w+)">(.*?)</tr>', page))
     assert set(rows) == {"done", "failed"}
+    assert 'hx-trigger="every 3s"' not in page
     assert "Done" in rows["done"]
     assert "&lt;b&gt;the device refused the value&lt;/b&gt;" in rows["failed"]  # a device's text, escaped
 
