@@ -282,7 +282,8 @@ def collector_command_complete(*, collector: Collector, command_id: int, body) -
     detail = body.get("detail", "")
     if not isinstance(detail, str) or len(detail) > 500 or "\x00" in detail:
         raise _invalid("detail: a string of at most 500 characters is expected")
-    result = body.get("result") or {}
+    result = body.get("result")
+    result = {} if result is None else result
     if not isinstance(result, dict):
         raise _invalid("result: an object is expected")
     with transaction.atomic():
