@@ -609,7 +609,7 @@ def collector_batch_store(*, batch_id: int) -> bool:
 
     with transaction.atomic():
         batch = (
-            CollectorBatch.objects.select_for_update(skip_locked=True)
+            CollectorBatch.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("collector__account", "collector__site")
             .filter(pk=batch_id, status=CollectorBatch.Status.QUEUED)
             .first()

@@ -39,7 +39,9 @@ class CollectorClient:
         self.last_headers = headers or self.headers("POST", path, body, now)
         if self.capture is not None:
             with self.capture(execute=True):
-                return self.client.post(path, body, content_type="application/json", headers=self.last_headers)
+                return self.client.post(
+                    path, body, content_type="application/json", headers=self.last_headers
+                )
         return self.client.post(path, body, content_type="application/json", headers=self.last_headers)
 
 
@@ -47,7 +49,11 @@ def enrolled(account, name="Site box", site=None):
     collector, code = collector_create(account=account, site=site, name=name, by=None)
     key = protocol.new_key()
     collector = collector_enroll(
-        code=code, public_key=protocol.public_key_text(key), hostname="box", version="1.0", address="127.0.0.1"
+        code=code,
+        public_key=protocol.public_key_text(key),
+        hostname="box",
+        version="1.0",
+        address="127.0.0.1",
     )
     return collector, key
 
@@ -79,8 +85,12 @@ def observation(**fields) -> dict:
         "sys_name": "printer-1",
         "location": "Floor 2",
         "supplies": (
-            SupplyReading(index=1, description="Black Toner", type="toner", colour="black", level=80, max_capacity=100),
-            SupplyReading(index=2, description="Cyan Toner", type="toner", colour="cyan", level=60, max_capacity=100),
+            SupplyReading(
+                index=1, description="Black Toner", type="toner", colour="black", level=80, max_capacity=100
+            ),
+            SupplyReading(
+                index=2, description="Cyan Toner", type="toner", colour="cyan", level=60, max_capacity=100
+            ),
         ),
         "counters": {"total": 1000},
         "duration_ms": 40,
@@ -90,8 +100,16 @@ def observation(**fields) -> dict:
 
 
 def batch(items=(), discovered=(), batch_id=None) -> dict:
-    return {"batch": str(batch_id or uuid.uuid4()), "observations": list(items), "discovered": list(discovered)}
+    return {
+        "batch": str(batch_id or uuid.uuid4()),
+        "observations": list(items),
+        "discovered": list(discovered),
+    }
 
 
 def item(device, at=None, **fields) -> dict:
-    return {"device": device.pk, "at": at if at is not None else time.time() - 60, "observation": observation(**fields)}
+    return {
+        "device": device.pk,
+        "at": at if at is not None else time.time() - 60,
+        "observation": observation(**fields),
+    }

@@ -32,7 +32,11 @@ def test_config_lists_only_its_own_devices_and_never_another_accounts_credential
     factories.device(account, site, collector=other_box, ip_address="10.1.2.5", snmp_community="box2-secret")
     # Assigned to this collector by mistake, but of another account: never sent.
     factories.device(
-        other_account, other_site, collector=cc.collector, ip_address="10.9.9.9", snmp_community="foreign-secret"
+        other_account,
+        other_site,
+        collector=cc.collector,
+        ip_address="10.9.9.9",
+        snmp_community="foreign-secret",
     )
     DiscoveryRange.objects.create(account=account, cidr="10.1.2.0/24", collector=cc.collector)
     DiscoveryRange.objects.create(account=account, cidr="10.7.0.0/24")
@@ -74,11 +78,15 @@ def test_a_command_is_delivered_once_then_its_location_result_is_stored(cc, acco
     device = factories.device(account, site, collector=cc.collector, ip_address="10.1.2.3")
     queued = command(device, "location", location="Floor 3")
     first = cc.get("commands/").json()["commands"]
-    assert first == [{"id": queued.pk, "device": device.pk, "kind": "location", "args": {"location": "Floor 3"}}]
+    assert first == [
+        {"id": queued.pk, "device": device.pk, "kind": "location", "args": {"location": "Floor 3"}}
+    ]
     assert cc.get("commands/").json()["commands"] == []  # delivered once
     queued.refresh_from_db()
     assert queued.status == "delivered" and queued.delivered_at
-    answer = cc.post(f"commands/{queued.pk}/", {"ok": True, "detail": "set", "result": {"location": "Floor 3 (east)"}})
+    answer = cc.post(
+        f"commands/{queued.pk}/", {"ok": True, "detail": "set", "result": {"location": "Floor 3 (east)"}}
+    )
     assert answer.status_code == 200 and answer.json() == {"ok": True}
     queued.refresh_from_db()
     device.refresh_from_db()
@@ -122,8 +130,14 @@ def test_a_command_answer_is_validated(cc, account, site):
     device = factories.device(account, site, collector=cc.collector, ip_address="10.1.2.3")
     queued = command(device, "location", location="x")
     cc.get("commands/")
-    for body in ([], {"ok": "yes"}, {"ok": True, "detail": "x" * 501}, {"ok": True, "extra": 1},
-                 {"ok": True, "result": {"location": "x" * 300}}, {"ok": True, "result": []}):
+    for body in (
+        [],
+        {"ok": "yes"},
+        {"ok": True, "detail": "x" * 501},
+        {"ok": True, "extra": 1},
+        {"ok": True, "result": {"location": "x" * 300}},
+        {"ok": True, "result": []},
+    ):
         response = cc.post(f"commands/{queued.pk}/", body)
         assert response.status_code == 400 and response.json()["detail"], body
     queued.refresh_from_db()
@@ -155,7 +169,9 @@ def test_nothing_to_do_costs_a_handful_of_queries(cc, account, site, django_asse
 
 
 def test_commands_for_many_devices_cost_the_same(cc, account, site, django_assert_max_num_queries):
-    devices = [factories.device(account, site, collector=cc.collector, ip_address=f"10.1.2.{n}") for n in range(1, 6)]
+    devices = [
+        factories.device(account, site, collector=cc.collector, ip_address=f"10.1.2.{n}") for n in range(1, 6)
+    ]
     for device in devices:
         command(device, "refresh")
     with django_assert_max_num_queries(8):
@@ -165,16 +181,35 @@ def test_commands_for_many_devices_cost_the_same(cc, account, site, django_asser
 def test_a_heartbeat_is_stored_and_hostile_ones_refused(cc):
     ok = cc.post(
         "heartbeat/",
-        {"version": "1.2.0", "hostname": "pi-webster", "queue_depth": 12, "dropped": 3, "devices_polled": 40,
-         "last_error": "portal unreachable"},
+        {
+            "version": "1.2.0",
+            "hostname": "pi-webster",
+            "queue_depth": 12,
+            "dropped": 3,
+            "devices_polled": 40,
+            "last_error": "portal unreachable",
+        },
     )
     assert ok.status_code == 200
     c = Collector.objects.get(pk=cc.collector.pk)
     assert (c.version, c.hostname, c.queue_depth, c.dropped, c.devices_polled, c.last_error) == (
-        "1.2.0", "pi-webster", 12, 3, 40, "portal unreachable"
+        "1.2.0",
+        "pi-webster",
+        12,
+        3,
+        40,
+        "portal unreachable",
     )
-    for body in ({"queue_depth": -1}, {"queue_depth": 2**40}, {"dropped": "many"}, {"hostname": "h" * 300},
-                 {"version": None, "queue_depth": True}, {"surprise": 1}, [1], "text"):
+    for body in (
+        {"queue_depth": -1},
+        {"queue_depth": 2**40},
+        {"dropped": "many"},
+        {"hostname": "h" * 300},
+        {"version": None, "queue_depth": True},
+        {"surprise": 1},
+        [1],
+        "text",
+    ):
         response = cc.post("heartbeat/", body)
         assert response.status_code == 400 and response.json()["error"] == "invalid", body
     assert cc.post("heartbeat/", raw=b"\xff\xfe not json").status_code == 400

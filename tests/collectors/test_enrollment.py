@@ -20,7 +20,13 @@ pytestmark = pytest.mark.django_db
 
 def enroll(client, code, key=None, **extra):
     key = key or protocol.new_key()
-    body = {"code": code, "public_key": protocol.public_key_text(key), "hostname": "box", "version": "1.0", **extra}
+    body = {
+        "code": code,
+        "public_key": protocol.public_key_text(key),
+        "hostname": "box",
+        "version": "1.0",
+        **extra,
+    }
     return client.post("/collector/v1/enroll/", body, content_type="application/json")
 
 
@@ -63,7 +69,9 @@ def test_an_invalid_key_or_body_is_400_and_keeps_the_code(account, client):
         "/collector/v1/enroll/", {"code": code, "public_key": "abc"}, content_type="application/json"
     )
     assert bad.status_code == 400 and bad.json()["error"] == "invalid"
-    assert client.post("/collector/v1/enroll/", b"{not json", content_type="application/json").status_code == 400
+    assert (
+        client.post("/collector/v1/enroll/", b"{not json", content_type="application/json").status_code == 400
+    )
     assert client.post("/collector/v1/enroll/", [1, 2], content_type="application/json").status_code == 400
     assert client.get("/collector/v1/enroll/").status_code == 405
     assert enroll(client, code).status_code == 201  # still usable
