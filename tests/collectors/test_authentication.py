@@ -73,15 +73,15 @@ def test_an_unknown_or_not_enrolled_collector_is_401(account):
     assert_401(CollectorClient(waiting, protocol.new_key()).get("config/"), "not enrolled")
     ghost = type("Ghost", (), {"uid": uuid.uuid4()})()
     assert_401(CollectorClient(ghost, protocol.new_key()).get("config/"), "unknown collector")
-    junk = {
-        k: "x"
-        for k in (
+    junk = dict.fromkeys(
+        (
             protocol.HEADER_COLLECTOR,
             protocol.HEADER_TIMESTAMP,
             protocol.HEADER_NONCE,
             protocol.HEADER_SIGNATURE,
-        )
-    }
+        ),
+        "x",
+    )
     assert_401(CollectorClient(waiting, None).get("config/", headers=junk), "unknown collector")
 
 
