@@ -165,20 +165,50 @@ def _collector_devices(collector: Collector):
     )
 
 
+_DEVICE_FIELDS = (
+    "pk",
+    "ip_address",
+    "dns_name",
+    "snmp_port",
+    "snmp_version",
+    "snmp_community",
+    "snmp_v3_user",
+    "snmp_v3_auth_protocol",
+    "snmp_v3_auth_key",
+    "snmp_v3_priv_protocol",
+    "snmp_v3_priv_key",
+)
+
+
+def _device_wire(row: tuple, interval: int) -> dict:
+    pk, ip, dns, port, version, community, user, auth_protocol, auth_key, priv_protocol, priv_key = row
+    wire = {
+        "id": pk,
+        "host": str(ip or dns),
+        "port": port,
+        "version": version,
+        "community": community,
+        "interval": interval,
+    }
+    if version == "3":  # SNMPv3 devices carry their user and keys instead of a community
+        wire.update(
+            community="",
+            v3={
+                "user": user,
+                "auth_protocol": auth_protocol,
+                "auth_key": auth_key,
+                "priv_protocol": priv_protocol,
+                "priv_key": priv_key,
+            },
+        )
+    return wire
+
+
 def collector_config(*, collector: Collector) -> dict:
     """What the collector polls and how often (``config/``), with a digest as its version."""
     devices = [
-        {
-            "id": pk,
-            "host": str(ip or dns),
-            "port": port,
-            "version": version,
-            "community": community,
-            "interval": collector.poll_interval,
-        }
-        for pk, ip, dns, port, version, community in _collector_devices(collector)
-        .order_by("pk")
-        .values_list("pk", "ip_address", "dns_name", "snmp_port", "snmp_version", "snmp_community")
+        _device_wire(row, collector.poll_interval)
+        for row in _collector_devices(collector).order_by("pk").values_list(*_DEVICE_FIELDS)
     ]
     ranges = [
         {"id": pk, "cidr": cidr, "port": port, "version": version, "community": community}
@@ -604,47 +634,73 @@ def _when(at: float) -> datetime:
 def collector_batch_store(*, batch_id: int) -> bool:
     """Store one accepted upload through the central poller's path, at the collector's poll
     times. Idempotent: a batch stored is not stored again, and an observation no newer than
-    the device's last stored attempt is skipped. False when there was nothing to do."""
+    the device's last stored attempt is skipped. False when there was nothing to do.
+
+    A batch of a collector revoked since it was received is not stored (a revoked key may be
+    a stolen one). A batch that cannot be stored for another reason than the database being
+    unavailable is marked failed with the reason (for the help desk), not retried forever.
+    """
+    from django.db import DatabaseError, InterfaceError, OperationalError
+
+    try:
+        with transaction.atomic():
+            batch = (
+                CollectorBatch.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("collector__account", "collector__site")
+                .filter(pk=batch_id, status=CollectorBatch.Status.QUEUED)
+                .first()
+            )
+            if batch is None:
+                return False
+            if batch.collector.revoked_at is not None:
+                batch.status = CollectorBatch.Status.FAILED
+                error = "the collector was revoked before this upload was stored"
+            else:
+                batch.status = CollectorBatch.Status.STORED
+                error = _batch_outcomes_store(batch)
+            batch.stored_at = timezone.now()
+            batch.payload = {}
+            batch.error = error[:500]
+            batch.save(update_fields=["status", "stored_at", "payload", "error"])
+        return True
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: the batch stays queued and is queued again by beat
+    except (DatabaseError, ValueError, KeyError, TypeError) as exc:
+        logger.exception("Collector upload %s could not be stored", batch_id)
+        CollectorBatch.objects.filter(pk=batch_id, status=CollectorBatch.Status.QUEUED).update(
+            status=CollectorBatch.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:500]
+        )
+        return False
+
+
+def _batch_outcomes_store(batch: CollectorBatch) -> str:
+    """Store the batch's observations and discovered printers; returns the poll warnings."""
     from printers.services import PollOutcome, observations_store
 
-    with transaction.atomic():
-        batch = (
-            CollectorBatch.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("collector__account", "collector__site")
-            .filter(pk=batch_id, status=CollectorBatch.Status.QUEUED)
-            .first()
-        )
-        if batch is None:
-            return False
-        collector = batch.collector
-        items = batch.payload.get("observations", [])
-        devices = {
-            d.pk: d
-            for d in Device.objects.monitored()
-            .filter(pk__in={i["device"] for i in items}, collector=collector)
-            .select_related("model__manufacturer", "state")
-        }
-        outcomes = []
-        for item in items:
-            device = devices.get(item["device"])
-            if device is not None:
-                outcomes.append(
-                    PollOutcome(device, observation_from_dict(item["observation"]), _when(item["at"]))
-                )
-        for item in batch.payload.get("discovered", []):
-            outcome = _discovered_record(collector, item)
-            if outcome is not None:
-                outcomes.append(outcome)
-        last = {o.device.pk: _last_attempt(o.device) for o in outcomes}
-        fresh = [o for o in outcomes if last[o.device.pk] is None or o.at > last[o.device.pk]]
-        warnings: list[str] = []
-        observations_store(outcomes=fresh, warnings=warnings)
-        batch.status = CollectorBatch.Status.STORED
-        batch.stored_at = timezone.now()
-        batch.payload = {}
-        batch.error = "; ".join(warnings)[:500]
-        batch.save(update_fields=["status", "stored_at", "payload", "error"])
-    return True
+    collector = batch.collector
+    items = batch.payload.get("observations", [])
+    devices = {
+        d.pk: d
+        for d in Device.objects.monitored()
+        .filter(pk__in={i["device"] for i in items}, collector=collector)
+        .select_related("model__manufacturer", "state")
+    }
+    outcomes = []
+    for item in items:
+        device = devices.get(item["device"])
+        if device is not None:
+            outcomes.append(
+                PollOutcome(device, observation_from_dict(item["observation"]), _when(item["at"]))
+            )
+    for item in batch.payload.get("discovered", []):
+        outcome = _discovered_record(collector, item)
+        if outcome is not None:
+            outcomes.append(outcome)
+    last = {o.device.pk: _last_attempt(o.device) for o in outcomes}
+    fresh = [o for o in outcomes if last[o.device.pk] is None or o.at > last[o.device.pk]]
+    warnings: list[str] = []
+    observations_store(outcomes=fresh, warnings=warnings)
+    return "; ".join(warnings)
 
 
 def _last_attempt(device: Device) -> datetime | None:

@@ -138,3 +138,8 @@ def heartbeat(request, collector, data):
     return JsonResponse(
         {"ok": True, "config_version": services.collector_config_version(collector=collector)}
     )
+
+
+@csrf_exempt
+def not_found(request):
+    return error(404, "not_found", "no such collector endpoint (see fmp_collector/PROTOCOL.md)")

@@ -216,3 +216,35 @@ def test_a_heartbeat_is_stored_and_hostile_ones_refused(cc):
     assert cc.post("heartbeat/", raw=b'{"queue_depth": NaN}').status_code == 400
     c.refresh_from_db()
     assert c.queue_depth == 12
+
+
+def test_snmpv3_devices_carry_their_user_and_keys_to_their_collector_only(cc, account, site):
+    factories.device(
+        account,
+        site,
+        collector=cc.collector,
+        ip_address="10.1.2.3",
+        snmp_version="3",
+        snmp_v3_user="fmp",
+        snmp_v3_auth_protocol="SHA",
+        snmp_v3_auth_key="auth-secret",
+        snmp_v3_priv_protocol="AES",
+        snmp_v3_priv_key="priv-secret",
+    )
+    device = cc.get("config/").json()["devices"][0]
+    assert device["version"] == "3" and device["community"] == ""
+    assert device["v3"] == {
+        "user": "fmp",
+        "auth_protocol": "SHA",
+        "auth_key": "auth-secret",
+        "priv_protocol": "AES",
+        "priv_key": "priv-secret",
+    }
+
+
+def test_other_addresses_under_the_prefix_are_json_404_never_a_page_or_redirect(cc):
+    for path in ("/collector/v1/nothing/", "/collector/v1/results", "/collector/v1/config"):
+        response = cc.client.post(path, b"{}", content_type="application/json")
+        assert response.status_code == 404 and response.json()["error"] == "not_found", path
+    response = cc.get("config/?next=//evil.example")
+    assert response.status_code == 200 and "devices" in response.json()

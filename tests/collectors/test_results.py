@@ -247,3 +247,17 @@ def test_hostile_discovered_items_are_refused(cc):
 def test_the_reason_is_json_even_for_a_wrong_method(cc):
     response = cc.client.get("/collector/v1/results/")
     assert response.status_code == 405 and json.loads(response.content)["error"] == "method_not_allowed"
+
+
+def test_an_upload_of_a_collector_revoked_before_it_was_stored_is_not_stored(cc, device):
+    from collectors.services import collector_batch_accept, collector_revoke
+
+    status, _answer = collector_batch_accept(
+        collector=cc.collector, body=batch([item(device, serial="SN-COLL-1")]), enqueue=lambda pk: None
+    )
+    assert status == 202
+    collector_revoke(collector=cc.collector)
+    assert collector_batch_store(batch_id=CollectorBatch.objects.get().pk) is True
+    stored = CollectorBatch.objects.get()
+    assert stored.status == "failed" and "revoked" in stored.error and stored.payload == {}
+    assert not PollAttempt.objects.exists()
