@@ -17,6 +17,7 @@ from collectors import services
 from collectors.auth import collector_from_request, request_address
 from collectors.services import CollectorRefused
 from collectors.tasks import batch_store_queue
+from fmp.ids import MAX_ID
 from fmp_collector import protocol
 
 
@@ -56,6 +57,8 @@ def endpoint(method: str, *, signed: bool = True):
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request, **kwargs):
+            if any(not 0 < value <= MAX_ID for value in kwargs.values()):
+                return error(404, "not_found", "no such object")  # beyond any database id
             if request.method != method:
                 response = error(405, "method_not_allowed", f"use {method}")
                 response["Allow"] = method

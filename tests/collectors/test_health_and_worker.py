@@ -76,8 +76,14 @@ def test_the_admin_lists_collectors_and_shows_a_new_code_once(helpdesk, account,
     assert listing.status_code == 200 and b"Webster box" in listing.content
     response = client.post(
         "/admin/collectors/collector/add/",
-        {"account": account.pk, "site": site.pk, "name": "Depot box", "poll_interval": 300,
-         "conflicts-TOTAL_FORMS": 0, "conflicts-INITIAL_FORMS": 0},
+        {
+            "account": account.pk,
+            "site": site.pk,
+            "name": "Depot box",
+            "poll_interval": 300,
+            "conflicts-TOTAL_FORMS": 0,
+            "conflicts-INITIAL_FORMS": 0,
+        },
         follow=True,
     )
     assert response.status_code == 200
@@ -107,7 +113,9 @@ def test_a_real_worker_stores_the_uploads(account, site, celery_worker):
         body = batch([item(device, at=t0 + n * 600, serial="W-1", counters={"total": 100 + n})])
         assert cc.post("results/", body).status_code == 202
     assert wait_for(lambda: CollectorBatch.objects.filter(status="stored").count() == 3)
-    values = list(CounterSample.objects.filter(device=device).order_by("observed_at").values_list("value", flat=True))
+    values = list(
+        CounterSample.objects.filter(device=device).order_by("observed_at").values_list("value", flat=True)
+    )
     assert values == [100, 101, 102]
 
 

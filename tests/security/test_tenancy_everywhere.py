@@ -239,6 +239,8 @@ def collector_urls():
     for p in get_resolver().url_patterns:
         if isinstance(p, URLResolver) and p.namespace == "collector":
             for q in p.url_patterns:
+                if q.name is None:
+                    continue  # the JSON 404 for any other address under the prefix
                 found.append(
                     (f"collector:{q.name}", str(p.pattern) + str(q.pattern), sorted(q.pattern.converters))
                 )
