@@ -18,8 +18,8 @@ from collectors.tasks import batch_store_queue
 from printers.models import CounterSample
 from tests import factories
 from tests.collectors.conftest import CollectorClient, batch, enrolled, item
-from tickets.models import Ticket
 from tests.fixtures_snmp import wait_for
+from tickets.models import Ticket
 
 
 def collector_state(collector) -> str:
@@ -121,7 +121,7 @@ def test_a_real_worker_stores_the_uploads(account, site, celery_worker):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_upload_whose_task_was_lost_is_queued_again(account, site, celery_worker, settings):
-    collector, key = enrolled(account, site=site)
+    collector, _key = enrolled(account, site=site)
     device = factories.device(account, site, collector=collector, ip_address="10.1.2.3", serial="W-2")
     # Accepted, but the task never reached a worker (the broker lost it).
     from collectors.services import collector_batch_accept
