@@ -248,3 +248,16 @@ def test_other_addresses_under_the_prefix_are_json_404_never_a_page_or_redirect(
         assert response.status_code == 404 and response.json()["error"] == "not_found", path
     response = cc.get("config/?next=//evil.example")
     assert response.status_code == 200 and "devices" in response.json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_at_the_same_moment_get_each_command_once(account, site):
+    from collectors.services import collector_commands_take
+    from tests.conftest import run_together
+
+    collector, _key = enrolled(account, name="box")
+    device = factories.device(account, site, collector=collector, ip_address="10.1.2.3")
+    queued = [command(device, "refresh") for _ in range(20)]
+    outcomes = run_together(*[lambda: collector_commands_take(collector=collector) for _ in range(4)])
+    delivered = [c.pk for outcome in outcomes for c in outcome]
+    assert sorted(delivered) == sorted(c.pk for c in queued)

@@ -261,3 +261,19 @@ def test_an_upload_of_a_collector_revoked_before_it_was_stored_is_not_stored(cc,
     stored = CollectorBatch.objects.get()
     assert stored.status == "failed" and "revoked" in stored.error and stored.payload == {}
     assert not PollAttempt.objects.exists()
+
+
+def test_an_error_reported_through_the_collector_opens_the_automatic_ticket(cc, device):
+    """The same path as the central poller: conditions and automatic tickets behave the same."""
+    from tickets.models import Ticket
+
+    t0 = time.time() - 600
+    items = [
+        item(device, at=t0 + n * 60, serial="SN-COLL-1", overall="error", conditions=("jammed",))
+        for n in range(2)
+    ]
+    assert cc.post("results/", batch(items)).status_code == 202
+    device.refresh_from_db()
+    assert device.state.overall == "error" and "jammed" in device.state.conditions
+    assert device.conditions.filter(code="jammed", cleared_at__isnull=True).exists()
+    assert Ticket.objects.filter(device=device, condition_code="jammed", origin="monitoring").count() == 1
