@@ -21,9 +21,8 @@ def call(base: str, key, uid: str | None, method: str, path: str, body: bytes = 
     headers = {"Content-Type": "application/json"}
     if key is not None:
         headers.update(protocol.sign_headers(key, uid, method, path, body))
-    request = urllib.request.Request(
-        base + path, data=body if method == "POST" else None, method=method, headers=headers
-    )
+    data = body if method == "POST" else None
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return response.status, json.loads(response.read())
