@@ -21,6 +21,28 @@ def collector_state(collector: Collector) -> str:
     return str(_("active"))
 
 
+class CollectorStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("waiting", _("waiting for enrollment")),
+            ("active", _("active")),
+            ("unresponsive", _("unresponsive")),
+            ("revoked", _("revoked")),
+        ]
+
+    def queryset(self, request, queryset):
+        live = queryset.filter(revoked_at__isnull=True)
+        return {
+            "waiting": live.filter(enrolled_at__isnull=True),
+            "active": live.filter(enrolled_at__isnull=False, unresponsive_since__isnull=True),
+            "unresponsive": live.filter(enrolled_at__isnull=False, unresponsive_since__isnull=False),
+            "revoked": queryset.filter(revoked_at__isnull=False),
+        }.get(self.value(), queryset)
+
+
 class CollectorConflictInline(admin.TabularInline):
     model = CollectorConflict
     extra = 0
@@ -60,7 +82,7 @@ class CollectorAdmin(admin.ModelAdmin):
         "dropped",
         "last_error",
     ]
-    list_filter = ["account"]
+    list_filter = [CollectorStateFilter, "account"]
     search_fields = ["name", "hostname", "account__name"]
     form = CollectorForm
     actions = ["revoke", "code_issue"]

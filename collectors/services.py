@@ -400,12 +400,17 @@ def collectors_health_check(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.FMP_COLLECTOR_UNRESPONSIVE_MINUTES)
     marked = 0
-    for collector in Collector.objects.filter(
-        enrolled_at__isnull=False,
-        revoked_at__isnull=True,
-        unresponsive_since__isnull=True,
-        last_seen_at__lt=cutoff,
-    ).select_related("account", "site"):
+    inactive = Account.objects.inactive_ids()  # an inactive customer gets no automatic tickets
+    for collector in (
+        Collector.objects.filter(
+            enrolled_at__isnull=False,
+            revoked_at__isnull=True,
+            unresponsive_since__isnull=True,
+            last_seen_at__lt=cutoff,
+        )
+        .exclude(account_id__in=inactive)
+        .select_related("account", "site")
+    ):
         with transaction.atomic():
             # Claimed: two health checks at once open one ticket.
             if not Collector.objects.filter(

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone, translation
 
+from accounts.models import Account
 from collectors.admin import collector_state as _collector_state
 from collectors.models import Collector, CollectorBatch
 from collectors.services import collector_batches_requeue, collectors_health_check
@@ -63,6 +64,10 @@ def test_revoked_and_waiting_collectors_are_not_unresponsive(account, settings):
     collector_revoke(collector=revoked)
     silence(revoked, 999)
     assert collectors_health_check() == 0 and not Ticket.objects.exists()
+    inactive, _key = enrolled(account, name="inactive customer")
+    silence(inactive, 999)
+    Account.objects.filter(pk=account.pk).update(is_active=False)
+    assert collectors_health_check() == 0 and not Ticket.objects.exists()
     assert collector_state(waiting) == "waiting for enrollment"
     assert collector_state(Collector.objects.get(pk=revoked.pk)) == "revoked"
 
@@ -91,6 +96,15 @@ def test_the_admin_lists_collectors_and_shows_a_new_code_once(helpdesk, account,
     assert collector.enrollment_codes.count() == 1
     messages = [str(m) for m in response.context["messages"]]
     assert any("Depot box" in m and "-" in m for m in messages), messages
+    code = client.post(
+        "/admin/collectors/collector/",
+        {"action": "code_issue", "_selected_action": [collector.pk]},
+        follow=True,
+    )
+    assert any("Depot box" in str(m) for m in code.context["messages"])
+    assert collector.enrollment_codes.count() == 2
+    for state in ("waiting", "active", "unresponsive", "revoked"):
+        assert client.get(f"/admin/collectors/collector/?state={state}").status_code == 200
     revoke = client.post(
         "/admin/collectors/collector/",
         {"action": "revoke", "_selected_action": [collector.pk]},
