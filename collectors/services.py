@@ -251,6 +251,9 @@ def collector_commands_take(*, collector: Collector) -> list[DeviceCommand]:
     now = timezone.now()
     table = DeviceCommand._meta.db_table
     S = DeviceCommand.Status
+    # PostgreSQL: concurrent requests skip each other's rows. SQLite (the demo) has no row
+    # locks and needs none: its writers take turns (BEGIN IMMEDIATE).
+    skip = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET status = %s, completed_at = %s "  # noqa: S608
@@ -267,7 +270,7 @@ def collector_commands_take(*, collector: Collector) -> list[DeviceCommand]:
         cursor.execute(
             f"UPDATE {table} SET status = %s, delivered_at = %s WHERE id IN ("  # noqa: S608
             f"SELECT id FROM {table} WHERE collector_id = %s AND status = %s "
-            "ORDER BY created_at, id LIMIT %s FOR UPDATE SKIP LOCKED) "
+            f"ORDER BY created_at, id LIMIT %s{skip}) "
             "RETURNING id, device_id, kind, args, created_at",
             [S.DELIVERED, now, collector.pk, S.PENDING, protocol.MAX_BATCH],
         )
