@@ -20,15 +20,14 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.db.models.functions import Trim, Upper
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from collectors.models import Collector, CollectorBatch, CollectorConflict, CollectorNonce, EnrollmentCode
 from fmp_collector import protocol
-from fmp_snmp.observation import ObservationInvalid, observation_from_dict, serial_key
-from printers.models import Device, DeviceCommand, DeviceModel, Manufacturer
+from fmp_snmp.observation import ObservationInvalid, observation_from_dict
+from printers.models import Device, DeviceCommand
 
 logger = logging.getLogger(__name__)
 security_logger = logging.getLogger("fmp.security")
@@ -723,20 +722,18 @@ def _discovered_record(collector: Collector, item: dict):
     same address without a serial) or a new, newly discovered device polled by this
     collector. A serial that another collector (or the central poller) owns is a conflict,
     never a second device. Returns the outcome to store, or None."""
-    from printers.discovery import account_family_ids, device_address_match
+    from printers.discovery import (
+        account_family_ids,
+        device_address_match,
+        device_known_by_serial,
+        device_model_for,
+    )
     from printers.services import PollOutcome, device_event_record
 
     observation = observation_from_dict(item["observation"])
     host, port = item["host"], item["port"]
     family = account_family_ids(collector.account_id)
-    known = None
-    if serial_key(observation.serial):
-        known = (
-            Device.objects.annotate(serial_key=Upper(Trim("serial_number")))
-            .filter(account_id__in=family, serial_key=serial_key(observation.serial))
-            .order_by("pk")
-            .first()
-        )
+    known = device_known_by_serial(family, observation.serial)
     if known is None:
         known = Device.objects.filter(
             account_id__in=family, collector=collector, ip_address=host, snmp_port=port, serial_number=""
@@ -750,20 +747,8 @@ def _discovered_record(collector: Collector, item: dict):
         return PollOutcome(device, observation, _when(item["at"]))
     if not observation.reachable:
         return None
-    model = None
-    if observation.model:
-        manufacturer, _created = Manufacturer.objects.get_or_create(
-            name=(observation.vendor or "Unknown")[:100]
-        )
-        model = DeviceModel.objects.filter(
-            manufacturer=manufacturer, name__iexact=observation.model[:150]
-        ).first()
-        if model is None:
-            model = DeviceModel.objects.create(
-                manufacturer=manufacturer,
-                name=observation.model[:150],
-                is_colour=any(s.colour in {"cyan", "magenta", "yellow"} for s in observation.supplies),
-            )
+    colour = any(s.colour in {"cyan", "magenta", "yellow"} for s in observation.supplies)
+    model = device_model_for(vendor=observation.vendor, model=observation.model, colour=colour)
     device = Device.objects.create(
         account=collector.account,
         site=collector.site,

@@ -114,7 +114,9 @@ def account_family_ids(account_id: int) -> set[int]:
     return Account.objects.descendant_ids(root.pk)
 
 
-def _known_by_serial(account_ids: set[int], serial: str, *, exclude_pk: int | None = None) -> Device | None:
+def device_known_by_serial(
+    account_ids: set[int], serial: str, *, exclude_pk: int | None = None
+) -> Device | None:
     """The device of these accounts with this serial (case and surrounding spaces aside)."""
     key = serial_key(serial)
     if not key:
@@ -148,10 +150,20 @@ def device_address_match(
     """A printer answered with ``serial`` at ``host``:``port`` (seen by a sweep, or by the
     poller at another device's address): the customer's known device with that serial takes
     the address. Returns the device that moved, None when none is known or it was there."""
-    known = _known_by_serial(account_family_ids(account_id), serial, exclude_pk=exclude_pk)
+    known = device_known_by_serial(account_family_ids(account_id), serial, exclude_pk=exclude_pk)
     if known is not None and _readdress(known, host, port):
         return known
     return None
+
+
+def device_model_for(*, vendor: str, model: str, colour: bool) -> DeviceModel | None:
+    """The catalogue's model of a printer that answered with this maker and model (created
+    the first time one is seen), or None when it named no model."""
+    if not model:
+        return None
+    manufacturer, _ = Manufacturer.objects.get_or_create(name=(vendor or "Unknown")[:100])
+    found = DeviceModel.objects.filter(manufacturer=manufacturer, name__iexact=model[:150]).first()
+    return found or DeviceModel.objects.create(manufacturer=manufacturer, name=model[:150], is_colour=colour)
 
 
 @transaction.atomic
@@ -166,23 +178,15 @@ def discovered_device_record(
     """
     if family is None:
         family = account_family_ids(rng.account_id)
-    existing = _known_by_serial(family, info.serial)
+    existing = device_known_by_serial(family, info.serial)
     if existing is None:
         existing = Device.objects.filter(
             account_id__in=family, ip_address=host, snmp_port=rng.snmp_port, serial_number=""
         ).first()
     if existing is not None:
         return "moved" if _readdress(existing, host, rng.snmp_port) else "known"
-    model = None
-    if info.model:
-        manufacturer, _ = Manufacturer.objects.get_or_create(name=(info.vendor or "Unknown")[:100])
-        model = DeviceModel.objects.filter(manufacturer=manufacturer, name__iexact=info.model[:150]).first()
-        if model is None:
-            model = DeviceModel.objects.create(
-                manufacturer=manufacturer,
-                name=info.model[:150],
-                is_colour=any(s.color in {"cyan", "magenta", "yellow"} for s in info.supplies),
-            )
+    colour = any(s.color in {"cyan", "magenta", "yellow"} for s in info.supplies)
+    model = device_model_for(vendor=info.vendor, model=info.model, colour=colour)
     device = Device.objects.create(
         account=rng.account,
         site=rng.site,

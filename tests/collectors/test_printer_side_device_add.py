@@ -96,5 +96,7 @@ def test_a_revoked_collector_and_a_duplicate_address_are_refused(account):
 
 def test_an_ambiguous_account_name_asks_for_the_id(account):
     Account.objects.create(name="ABC London Pursuit")  # the same name under no parent
-    with pytest.raises(CommandError, match="Several accounts are named 'ABC London Pursuit': give the id"):
+    with pytest.raises(
+        CommandError, match=r"Several accounts are named .ABC London Pursuit.: give the full name or the id"
+    ):
         call_command("device_add", "10.1.2.3", "--account", "ABC London Pursuit")

@@ -10,45 +10,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import Account, Site
+from accounts.lookup import account_find, named_in_account
+from accounts.models import Site
 from collectors.models import Collector
 from printers.services import DeviceCreateError, device_create
-
-
-def account_find(text: str) -> Account:
-    """The account named (or numbered) ``text``; CommandError when none or several match."""
-    text = text.strip()
-    if text.isdigit():
-        account = Account.objects.filter(pk=int(text)).first()
-        if account is None:
-            raise CommandError(f"No account with id {text}.")
-        return account
-    matches = list(Account.objects.filter(name__iexact=text).select_related("parent__parent"))
-    if not matches:
-        matches = [
-            a
-            for a in Account.objects.select_related("parent__parent")
-            if a.full_name.lower() == " / ".join(p.strip() for p in text.split("/")).lower()
-        ]
-    if not matches:
-        raise CommandError(f"No account named {text!r}.")
-    if len(matches) > 1:
-        names = ", ".join(f"{a.pk} ({a.full_name})" for a in matches)
-        raise CommandError(f"Several accounts are named {text!r}: give the id, one of {names}.")
-    return matches[0]
-
-
-def _one_of(queryset, text: str, what: str, account: Account):
-    text = text.strip()
-    found = None
-    if text.isdigit():
-        found = queryset.filter(pk=int(text)).first()
-    found = found or queryset.filter(name__iexact=text).first()
-    if found is None:
-        if queryset.model.objects.filter(name__iexact=text).exclude(account=account).exists():
-            raise CommandError(f"The {what} {text!r} belongs to another account than {account.full_name}.")
-        raise CommandError(f"No {what} {text!r} in the account {account.full_name}.")
-    return found
 
 
 class Command(BaseCommand):
@@ -72,10 +37,10 @@ class Command(BaseCommand):
         account = account_find(options["account"])
         site = None
         if options["site"]:
-            site = _one_of(Site.objects.filter(account=account), options["site"], "site", account)
+            site = named_in_account(Site.objects.filter(account=account), options["site"], "site", account)
         collector = None
         if options["collector"]:
-            collector = _one_of(
+            collector = named_in_account(
                 Collector.objects.filter(account=account).select_related("account"),
                 options["collector"],
                 "site collector",
