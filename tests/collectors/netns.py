@@ -498,8 +498,9 @@ def netns_ca(netns_site):
 
 GUNICORN_HOOKS = '''
 """Test hooks of the portal (tests/collectors/netns.py): while the file "hold-results"
-exists, an upload of results is held before the portal handles it (the test kills the
-collector meanwhile); "held-results" tells the test one is held."""
+exists, an upload of results waits before the portal handles it (the test kills the
+collector meanwhile); "held-results" tells the test that one waits. With "drop-results"
+the held upload is then dropped unhandled (the connection broke before the portal got it)."""
 import os, time
 
 HOLD = os.environ["FMP_NETNS_HOLD_DIR"]
@@ -509,10 +510,13 @@ def pre_request(worker, req):
     if req.path.startswith("/collector/v1/results/"):
         hold = os.path.join(HOLD, "hold-results")
         if os.path.exists(hold):
+            drop = os.path.exists(os.path.join(HOLD, "drop-results"))
             with open(os.path.join(HOLD, "held-results"), "a") as held:
                 held.write("%d\\n" % worker.pid)
             while os.path.exists(hold):
                 time.sleep(0.05)
+            if drop:
+                raise RuntimeError("upload dropped by the test")
 '''
 
 
@@ -624,15 +628,22 @@ class Portal:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else "(no log)"
 
     @contextlib.contextmanager
-    def uploads_held(self):
-        """While inside, every upload of results waits before the portal handles it."""
+    def uploads_held(self, *, drop: bool = False):
+        """While inside, every upload of results waits before the portal handles it; with
+        ``drop`` it is then not handled at all. Yields the file that appears when one waits."""
         hold, held = self.net.run_dir / "hold-results", self.net.run_dir / "held-results"
+        dropping = self.net.run_dir / "drop-results"
         held.unlink(missing_ok=True)
+        dropping.unlink(missing_ok=True)
+        if drop:
+            dropping.touch()
         hold.touch()
         try:
             yield held
         finally:
             hold.unlink(missing_ok=True)
+            time.sleep(0.3)  # the held request goes on (or is dropped) before the test does
+            dropping.unlink(missing_ok=True)
 
 
 class Worker:
