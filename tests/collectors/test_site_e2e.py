@@ -127,6 +127,7 @@ class Enrolled:
     cli: SiteCollector
     portal: netns.Portal
     ca: netns.TestCA
+    worker: netns.Worker
 
     @property
     def uid(self) -> str:
@@ -155,18 +156,19 @@ def help_desk_setup(account, site, netns_printers):
 
 
 @pytest.fixture
-def enrolled(help_desk_setup, site_collector, netns_portal, netns_ca):
+def enrolled(help_desk_setup, site_collector, netns_portal, netns_ca, netns_worker):
     """A collector enrolled over HTTPS with the test CA, for the site's three printers."""
     code, devices = help_desk_setup()
     done = site_collector.enroll(netns_portal.url, code, "--ca-bundle", str(netns_ca.ca))
     assert done.returncode == 0, said(done)
     collector = Collector.objects.get(devices__pk=devices[XEROX].pk)
     assert collector.public_key and collector.enrolled_at
-    return Enrolled(collector, devices, site_collector, netns_portal, netns_ca)
+    return Enrolled(collector, devices, site_collector, netns_portal, netns_ca, netns_worker)
 
 
-def stored(collector: Collector, batches: int | None = None, seconds: float = 20) -> None:
-    """Wait until the worker has stored every upload of ``collector`` (at least ``batches``)."""
+def stored(enrolled: Enrolled, batches: int | None = None, seconds: float = 20) -> None:
+    """Wait until the worker has stored every upload of the collector (at least ``batches``)."""
+    collector = enrolled.collector
 
     def done() -> bool:
         rows = CollectorBatch.objects.filter(collector=collector)
@@ -176,10 +178,11 @@ def stored(collector: Collector, batches: int | None = None, seconds: float = 20
             and (batches is None or rows.count() >= batches)
         )
 
-    assert wait_for(done, seconds), list(CollectorBatch.objects.filter(collector=collector).values())
-    assert not CollectorBatch.objects.filter(
-        collector=collector, status=CollectorBatch.Status.FAILED
-    ).exists()
+    uploads = CollectorBatch.objects.filter(collector=collector)
+    assert wait_for(done, seconds), (list(uploads.values("status", "error")), enrolled.worker.log_tail())
+    assert not uploads.filter(status=CollectorBatch.Status.FAILED).exists(), list(
+        uploads.values("status", "error")
+    )
 
 
 # --- the data arrives --------------------------------------------------------------------------
@@ -188,7 +191,7 @@ def stored(collector: Collector, batches: int | None = None, seconds: float = 20
 def test_printer_levels_and_counters_reach_the_portal_through_the_collector(enrolled, manager):
     done = enrolled.cli.run_once()
     assert done.returncode == 0, said(done)
-    stored(enrolled.collector)
+    stored(enrolled)
 
     xerox, hp, counting = (enrolled.devices[c] for c in (XEROX, HP, COUNTING))
     state = DeviceState.objects.get(device=xerox)
@@ -308,7 +311,7 @@ def _signed_post(enrolled: Enrolled, path: str, body: bytes, **kwargs) -> dict:
 
 def test_a_revoked_collector_is_refused_and_nothing_it_sends_is_stored(enrolled):
     assert enrolled.cli.run_once().returncode == 0
-    stored(enrolled.collector)
+    stored(enrolled)
     attempts, batches = PollAttempt.objects.count(), CollectorBatch.objects.count()
     from collectors.services import collector_revoke
 
@@ -344,7 +347,7 @@ def test_a_replayed_signed_request_is_refused(enrolled):
     # The same headers and body, captured and sent again.
     answers = netns.site_requests(enrolled.cli.net, [first_beat, first_beat, first_upload, first_upload])
     assert [a["status"] for a in answers] == [200, 401, 202, 401], answers
-    stored(enrolled.collector, 1)
+    stored(enrolled, 1)
     assert CollectorBatch.objects.filter(collector=enrolled.collector).count() == 1
     assert PollAttempt.objects.filter(device=enrolled.devices[XEROX]).count() == 1
 
@@ -382,7 +385,7 @@ def test_store_and_forward_with_the_portal_stopped_and_restarted(enrolled):
     done = cycle()
     assert done.returncode == 0, said(done)
     assert cli.status()["queue_depth"] == 0
-    stored(enrolled.collector)
+    stored(enrolled)
 
     for community, device in enrolled.devices.items():
         attempts = list(PollAttempt.objects.filter(device=device).order_by("started_at"))
@@ -421,7 +424,7 @@ def test_a_collector_killed_mid_upload_resumes_from_its_queue(enrolled, portal_g
     done = cli.run_once()  # the devices are not due yet: only the queue goes
     assert done.returncode == 0, said(done)
     assert cli.status()["queue_depth"] == 0
-    stored(enrolled.collector)
+    stored(enrolled)
     assert CollectorBatch.objects.filter(collector=enrolled.collector).count() == 1
     for device in enrolled.devices.values():
         assert PollAttempt.objects.filter(device=device).count() == 1
@@ -516,5 +519,5 @@ def test_hostile_payloads_with_a_valid_signature_are_refused_and_nothing_is_stor
     # The portal and the collector carry on.
     done = enrolled.cli.run_once()
     assert done.returncode == 0, said(done)
-    stored(enrolled.collector)
+    stored(enrolled)
     assert PollAttempt.objects.filter(device__collector=enrolled.collector).count() == 3
