@@ -360,14 +360,17 @@ POLL_EVERY = 10  # seconds: the shortest per-device interval the collector accep
 def test_store_and_forward_with_the_portal_stopped_and_restarted(enrolled):
     cli, portal = enrolled.cli, enrolled.portal
     Collector.objects.filter(pk=enrolled.collector.pk).update(poll_interval=POLL_EVERY)
-    polls = []
+    polls: list[tuple[float, float]] = []  # (start, end) of each cycle that polled
 
     def cycle():
-        # Wait until the devices are due again, then one cycle.
+        # Wait until the devices are due again (polled at the latest when the last cycle
+        # ended), then one cycle.
         if polls:
-            time.sleep(max(0.0, polls[-1] + POLL_EVERY + 0.3 - time.time()))
-        polls.append(time.time())
-        return cli.run_once()
+            time.sleep(max(0.0, polls[-1][1] + POLL_EVERY + 0.2 - time.time()))
+        start = time.time()
+        done = cli.run_once()
+        polls.append((start, time.time()))
+        return done
 
     done = cycle()
     assert done.returncode == 0, said(done)
@@ -382,19 +385,19 @@ def test_store_and_forward_with_the_portal_stopped_and_restarted(enrolled):
         assert depths == [3, 6, 9], depths
     finally:
         portal.start()
-    done = cycle()
+    done = cli.run_once()  # at once: nothing is due, the queue goes
     assert done.returncode == 0, said(done)
     assert cli.status()["queue_depth"] == 0
     stored(enrolled)
 
     for community, device in enrolled.devices.items():
         attempts = list(PollAttempt.objects.filter(device=device).order_by("started_at"))
-        assert len(attempts) == len(polls) == 5, (community, attempts)
+        assert len(attempts) == len(polls) == 4, (community, attempts)
         times = [a.started_at.timestamp() for a in attempts]
         # Each at its own poll's time (not at the upload's), in order, none twice.
         assert all(b - a >= POLL_EVERY - 0.5 for a, b in itertools.pairwise(times)), times
-        for polled, at in zip(polls, times, strict=True):
-            assert abs(at - polled) < 5, (polled, at)
+        for (start, end), at in zip(polls, times, strict=True):
+            assert start <= at <= end, (start, at, end)
         history = list(StatusObservation.objects.filter(device=device).order_by("observed_at"))
         assert history and history[0].observed_at == attempts[0].started_at
     counting = enrolled.devices[COUNTING]
@@ -510,6 +513,12 @@ def test_hostile_payloads_with_a_valid_signature_are_refused_and_nothing_is_stor
         enrolled.cli.net, [_signed_post(enrolled, "results/", body) for body, _status in cases.values()]
     )
     for (name, (_body, status)), answer in zip(cases.items(), answers, strict=True):
+        if status == 413 and answer["status"] is None:
+            # The portal refuses a body larger than the limit from its Content-Length,
+            # without reading it: the client, still sending, may see the connection close
+            # before it reads the 413.
+            assert "EOF" in answer["text"] or "reset" in answer["text"].lower(), (name, answer)
+            continue
         assert answer["status"] in (status if isinstance(status, tuple) else (status,)), (name, answer)
         reason = json.loads(answer["text"])
         assert reason["error"] and reason["detail"], (name, reason)
