@@ -436,43 +436,43 @@ def test_a_collector_killed_mid_upload_resumes_from_its_queue(enrolled, portal_g
 # --- commands ------------------------------------------------------------------------------------
 
 
-def _queue(device: Device, kind: str, by=None, **args) -> DeviceCommand:
-    """The portal queues an action on a collector's device (what the grid's actions do)."""
-    if kind == DeviceCommand.Kind.REFRESH:
-        Device.objects.filter(pk=device.pk).update(refresh_requested_at=timezone.now())
-    return DeviceCommand.objects.create(
-        device=device, collector=device.collector, kind=kind, args=args, created_by=by
-    )
-
-
-def test_commands_reach_a_running_collector_and_their_results_come_back(enrolled, manager):
+def test_commands_from_the_grid_reach_a_running_collector_and_their_results_come_back(enrolled, manager):
     process = enrolled.cli.start()
-    assert wait_for(
-        lambda: DeviceState.objects.filter(device__collector=enrolled.collector).count() == 3, 30
-    ), enrolled.cli.log()
+    ours = DeviceState.objects.filter(device__collector=enrolled.collector)
+    assert wait_for(lambda: ours.count() == 3, 30), enrolled.cli.log()
     xerox, hp = enrolled.devices[XEROX], enrolled.devices[HP]
-    queued_at = time.monotonic()
-    location = _queue(xerox, DeviceCommand.Kind.LOCATION, by=manager, location="Reception, 2nd floor")
-    refresh = _queue(hp, DeviceCommand.Kind.REFRESH, by=manager)
+    client = Client()
+    client.force_login(manager)
+
+    # "Get printer status" and "Update location" in the grid, on the collector's printers.
+    asked = time.monotonic()
+    response = client.post("/printers/actions/", {"action": "refresh", "devices": [hp.pk]})
+    assert response.status_code in (200, 302)
+    response = client.post("/printers/location/", {"devices": [xerox.pk], "location": "Reception, 2nd floor"})
+    assert response.status_code in (200, 302)
+    commands = DeviceCommand.objects.filter(device__in=[xerox, hp])
+    assert sorted(commands.values_list("kind", flat=True)) == ["location", "refresh"]
+    pending = client.get(f"/printers/refresh-status/?devices={hp.pk}")
+    assert "HX-Refresh" not in pending  # the grid shows the request pending
 
     def answered() -> bool:
         return all(
-            c.status in (DeviceCommand.Status.DONE, DeviceCommand.Status.FAILED)
-            for c in DeviceCommand.objects.filter(pk__in=[location.pk, refresh.pk])
+            c.status in (DeviceCommand.Status.DONE, DeviceCommand.Status.FAILED) for c in commands.all()
         )
 
-    assert wait_for(answered, 10, step=0.1), (list(DeviceCommand.objects.values()), enrolled.cli.log())
-    location.refresh_from_db()
+    assert wait_for(answered, 10, step=0.1), (list(commands.values()), enrolled.cli.log())
+    location = commands.get(kind="location")
     assert location.status == DeviceCommand.Status.DONE, location.result
     xerox.refresh_from_db()
-    assert xerox.printer_location == "Reception, 2nd floor"
-    # The fresh status of the refreshed printer is stored within the delivery target too.
+    assert xerox.printer_location == "Reception, 2nd floor"  # what the printer now says
+    # The fresh status is stored, and the grid stops showing the request, within the target.
     assert wait_for(
         lambda: (
             PollAttempt.objects.filter(device=hp, trigger="refresh").exists()
-            and not Device.objects.select_related("state").get(pk=hp.pk).refresh_pending
+            and client.get(f"/printers/refresh-status/?devices={hp.pk}").get("HX-Refresh") == "true"
         ),
-        max(0.5, 12 - (time.monotonic() - queued_at)),
+        max(0.5, 12 - (time.monotonic() - asked)),
+        step=0.2,
     ), enrolled.cli.log()
     assert process.poll() is None  # still running
     process.send_signal(signal.SIGTERM)
