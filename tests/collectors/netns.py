@@ -696,7 +696,10 @@ class Worker:
 
 
 def _broker() -> str:
-    return os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+    """The portal processes' broker: ``FMP_NETNS_BROKER_URL``, else the test broker."""
+    return os.environ.get("FMP_NETNS_BROKER_URL") or os.environ.get(
+        "CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/15"
+    )
 
 
 def _free_port(host: str) -> int:
@@ -715,12 +718,16 @@ def netns_env(netns_site, django_db_setup, django_db_blocker):
         return {"port": port, "env": portal_environment(netns_site, port=port, broker=_broker())}
 
 
-@pytest.fixture(scope="session")
+# The portal's processes live for one test module: none is left consuming the test broker's
+# queue while other modules run their own workers on it (and flush it).
+
+
+@pytest.fixture(scope="module")
 def netns_worker(netns_site, netns_env):
-    """A Celery worker storing what the collectors send (started before the portal's first upload)."""
+    """A Celery worker storing what the collectors send."""
     import redis
 
-    redis.Redis.from_url(_broker()).flushdb()  # nothing left from another run
+    redis.Redis.from_url(_broker()).flushdb()  # nothing left from another test or run
     worker = Worker(netns_site, netns_env["env"])
     worker.start()
     try:
@@ -729,8 +736,8 @@ def netns_worker(netns_site, netns_env):
         worker.stop()  # before the test database is dropped
 
 
-@pytest.fixture(scope="session")
-def netns_portal(netns_site, netns_ca, netns_env, netns_worker):
+@pytest.fixture(scope="module")
+def netns_portal(netns_site, netns_ca, netns_env):
     """The portal over HTTPS on ``netns_site.portal_ip`` (gunicorn, as in production)."""
     portal = Portal(netns_site, netns_ca, netns_env["env"], netns_env["port"])
     portal.start()
