@@ -589,6 +589,7 @@ class Portal:
             str(self.log),
             "--error-logfile",
             str(self.log),
+            "--capture-output",  # the portal's own log (stderr) too
         ]
         self.process = self.net.remember(
             subprocess.Popen(

@@ -525,6 +525,7 @@ def test_hostile_payloads_with_a_valid_signature_are_refused_and_nothing_is_stor
     time.sleep(1)
     assert not CollectorBatch.objects.filter(collector=enrolled.collector).exists()
     assert not PollAttempt.objects.exists() and not DeviceState.objects.exists()
+    assert f"device(s) [{foreign.pk}] of another account" in enrolled.portal.log_tail(50_000)  # logged
     # The portal and the collector carry on.
     done = enrolled.cli.run_once()
     assert done.returncode == 0, said(done)
