@@ -68,11 +68,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _cmdline(pid: int) -> str:
+def _cmdline(pid: int, part: str = "cmdline") -> str:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        return Path(f"/proc/{pid}/{part}").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+def _started_by(pid: int, run_dir: Path) -> bool:
+    """Is ``pid`` still a process that the run of ``run_dir`` started (not a recycled id)?
+    Its command line or environment names the run's folder."""
+    return str(run_dir) in _cmdline(pid) or f"FMP_NETNS_HOLD_DIR={run_dir}" in _cmdline(pid, "environ")
 
 
 def run_dir_of(pid: int) -> Path:
@@ -92,18 +98,26 @@ def _namespace_kill(ns: str) -> None:
             os.kill(int(text), signal.SIGKILL)
 
 
-def _routes_of(pid: int) -> list[str]:
-    """The ``unreachable`` routes a run added (marked with its process id as metric)."""
+def _unreachable_routes() -> list[dict]:
+    """The ``unreachable`` routes into 10.231.0.0/16 (a run marks its own with its process
+    id as metric)."""
     shown = _ip("-j", "route", "show", "type", "unreachable", check=False).stdout or "[]"
     try:
         routes = json.loads(shown)
     except ValueError:
         return []
-    return [
-        r["dst"]
-        for r in routes
-        if r.get("metric") == pid and ipaddress.ip_network(r["dst"], strict=False).subnet_of(NETWORK)
-    ]
+    found = []
+    for route in routes:
+        try:
+            if ipaddress.ip_network(route["dst"], strict=False).subnet_of(NETWORK):
+                found.append(route)
+        except (KeyError, ValueError, TypeError):
+            continue
+    return found
+
+
+def _routes_of(pid: int) -> list[str]:
+    return [r["dst"] for r in _unreachable_routes() if r.get("metric") == pid]
 
 
 def leftovers_remove(*, own_too: bool = False) -> list[str]:
@@ -120,6 +134,11 @@ def leftovers_remove(*, own_too: bool = False) -> list[str]:
     for path in Path(tempfile.gettempdir()).glob(f"{PREFIX}-*"):
         if path.name[len(PREFIX) + 1 :].isdigit():
             pids.add(int(path.name[len(PREFIX) + 1 :]))
+    for route in _unreachable_routes():
+        if isinstance(route.get("metric"), int) and route["metric"] > 1:
+            pids.add(route["metric"])
+    for link in re.findall(r"^\d+: fe(\d+)p[@:]", _ip("-o", "link", "show", check=False).stdout, re.M):
+        pids.add(int(link))
     for pid in sorted(pids):
         if pid == os.getpid() and not own_too:
             continue
@@ -128,7 +147,7 @@ def leftovers_remove(*, own_too: bool = False) -> list[str]:
         run_dir = run_dir_of(pid)
         for line in (run_dir / "pids").read_text().split() if (run_dir / "pids").exists() else []:
             child = int(line)
-            if str(run_dir) in _cmdline(child):  # still the process that run started
+            if _started_by(child, run_dir):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(child, signal.SIGKILL)
                 removed.append(f"process {child}")
