@@ -217,7 +217,12 @@ class SnmpClient:
         current = base
         while len(rows) < max_rows:
             if target.version == "1":
-                batch = await self.get_next(target, [current])
+                try:
+                    batch = await self.get_next(target, [current])
+                except SnmpResponseError as exc:
+                    if exc.status == 2:  # SNMPv1's noSuchName: nothing after this object
+                        return rows
+                    raise
             else:
                 batch = await self.get_bulk(target, [], [current], 25)
             progressed = False

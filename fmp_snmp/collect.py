@@ -109,19 +109,22 @@ async def _walk_into(client, target, col, start, values) -> None:
 
 
 async def _get_scalars(client: SnmpClient, target: SnmpTarget, scalars) -> dict[Oid, Value]:
-    """GET of the .0 instances; objects an SNMPv1 agent does not know are dropped and asked again."""
-    wanted = [oids.SCALAR_ACCEPTS.get(obj) or (*obj, 0) for obj in scalars]
+    """GETNEXT on each object, as GETBULK's non-repeaters do: a scalar's .0 instance, a
+    column's first row (the serial, the status, the life count are columns). An object an
+    SNMPv1 agent has nothing after (noSuchName) is dropped and the others asked again."""
+    wanted = list(scalars)
     values: dict[Oid, Value] = {}
     while wanted:
         try:
-            answer = await client.get(target, wanted)
+            answer = await client.get_next(target, wanted)
         except SnmpResponseError as exc:
             if exc.status == 2 and 1 <= exc.index <= len(wanted):  # noSuchName
                 wanted.pop(exc.index - 1)
                 continue
             raise
-        for vb in answer:
-            if not isinstance(vb.value, Special):
+        for requested, vb in zip(wanted, answer, strict=False):
+            accept = oids.SCALAR_ACCEPTS.get(requested, requested)
+            if vb.oid[: len(accept)] == accept and not isinstance(vb.value, Special):
                 values[vb.oid] = vb.value
         break
     return values

@@ -84,7 +84,8 @@ def discovery_run(*, range_ids: list[int] | None = None) -> PollRun:
     from accounts.models import Account
 
     ranges = (
-        DiscoveryRange.objects.filter(enabled=True)
+        # A range of a site collector is swept by that collector, on its own network.
+        DiscoveryRange.objects.filter(enabled=True, collector__isnull=True)
         .exclude(account_id__in=Account.objects.inactive_ids())
         .select_related("account", "site")
     )

@@ -63,6 +63,19 @@ class DeviceModel(models.Model):
         return [(self._meta.get_field(f).verbose_name, getattr(self, f)) for f in self.FEATURES]
 
 
+def collector_refusal(collector, account_id: int | None) -> str | None:
+    """Why ``collector`` may not poll a device (or sweep a range) of that account, or None.
+    A collector reports only its own account's devices (see collectors)."""
+    if collector is None or account_id is None:
+        return None
+    if collector.account_id != account_id:
+        return _(
+            "The site collector “%(name)s” belongs to the account %(account)s: choose a collector "
+            "of this account, or none (polled by the portal)."
+        ) % {"name": collector.name, "account": collector.account.name}
+    return None
+
+
 class DeviceQuerySet(TenantQuerySet):
     def monitored(self) -> DeviceQuerySet:
         """Devices whose account is active (see ``AccountQuerySet.inactive_ids``): only these
@@ -172,12 +185,18 @@ class Device(models.Model):
         return self.system_name or self.serial_number or f"#{self.pk}"
 
     def clean(self):
+        from django.core.exceptions import ValidationError
+
+        errors = {}
         # A device moved to another account cannot keep the previous account's site (its
         # name and address would show to the new account, and its orders ship there).
         if self.site_id and self.account_id and self.site.account_id != self.account_id:
-            from django.core.exceptions import ValidationError
-
-            raise ValidationError({"site": _("Choose a site of the device's account.")})
+            errors["site"] = _("Choose a site of the device's account.")
+        collector_problem = collector_refusal(self.collector, self.account_id)
+        if collector_problem:
+            errors["collector"] = collector_problem
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def refresh_pending(self) -> bool:
@@ -535,6 +554,9 @@ class DiscoveryRange(models.Model):
     def clean(self):
         from django.core.exceptions import ValidationError
 
+        collector_problem = collector_refusal(self.collector, self.account_id)
+        if collector_problem:
+            raise ValidationError({"collector": collector_problem})
         problem = self.problem()
         if problem == "invalid":
             raise ValidationError({"cidr": _("Enter a network such as 10.1.20.0/24.")})

@@ -1,6 +1,7 @@
 """The poller: claims devices, polls them concurrently in one asyncio loop, stores the results.
 
-Runs inside a Celery task (``printers.tasks``) or the ``poll_fleet`` command. Devices are
+Runs inside a Celery task (``printers.tasks``) or the ``poll_fleet`` command; devices of a
+site collector are left to their collector (``collectors``). Devices are
 claimed in batches with ``SELECT ... FOR UPDATE SKIP LOCKED`` and a lease, so two workers
 never poll the same device at once; a redelivered task (same token) takes its own claims
 back, and a run holds an advisory lock on its token so that a second delivery of a run
@@ -66,7 +67,8 @@ def _claim(
     with transaction.atomic():
         qs = (
             Device.objects.monitored()
-            .filter(managed_by_snmp=True, pk__gt=after_pk)
+            # A site collector's device: its collector polls it (the portal may not reach it).
+            .filter(managed_by_snmp=True, collector__isnull=True, pk__gt=after_pk)
             .filter(Q(ip_address__isnull=False) | ~Q(dns_name=""))
         )
         qs = qs.filter(

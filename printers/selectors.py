@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
-from printers.models import Device
+from printers.models import Device, DeviceCommand
 from tickets.choices import TicketState
 from tickets.models import Ticket
 
@@ -90,4 +90,15 @@ def fleet_summary(user) -> dict:
         ok=Count("pk", filter=Q(state__overall="ok")),
         other=Count("pk", filter=Q(state__overall="other") | Q(state__isnull=True)),
         new=Count("pk", filter=Q(newly_discovered=True)),
+    )
+
+
+def device_commands_recent(device: Device, *, limit: int = 10) -> list[DeviceCommand]:
+    """The latest commands queued for ``device``'s site collectors, newest first: those of
+    its current account only (a collector belongs to one account; a device moved to another
+    account does not show who did what before)."""
+    return list(
+        DeviceCommand.objects.filter(device=device, collector__account_id=device.account_id)
+        .select_related("created_by", "collector")
+        .order_by("-created_at", "-pk")[:limit]
     )

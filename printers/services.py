@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from meters.services import meter_reads_record_automatic
 from printers.models import (
     CounterSample,
     Device,
+    DeviceCommand,
     DeviceEvent,
     DeviceState,
     PollAttempt,
@@ -457,6 +459,10 @@ def _denormalise_levels(state: DeviceState, readings: list[SupplyReading]) -> No
 
 
 # --- Actions of the printers menu --------------------------------------------------------
+# Each action works on the devices the portal polls itself over the network, and queues a
+# command for the site collector of the others (the portal never contacts those).
+
+DeviceResult = tuple[Device, bool, str]  # the device, whether it worked, what to tell the user
 
 
 def device_event_record(*, device: Device, key: str, user=None, **data) -> None:
@@ -475,16 +481,38 @@ def device_contract_set(*, device: Device, under_contract: bool, by) -> bool:
     return True
 
 
-def device_status_refresh_request(*, devices: list[Device], by) -> bool:
-    """Mark the devices as waiting for a fresh status and queue an immediate poll.
+@dataclass(frozen=True)
+class StatusRefreshOutcome:
+    """What "Get printer status" did: whether the central devices' poll could be queued
+    (False: the task queue is unreachable, the request stays pending and the next fleet
+    poll answers it), and the result for each device of a site collector."""
 
-    Returns False when the queue is unreachable (the request stays pending on the devices).
+    central_queued: bool
+    remote: dict[int, DeviceResult]
+
+
+def device_status_refresh_request(*, devices: list[Device], by) -> StatusRefreshOutcome:
+    """ "Get printer status": mark the devices as waiting for a fresh status and have them
+    polled now: by the portal (a Celery task) or, for a device of a site collector, by its
+    collector (a queued ``refresh`` command: the portal never contacts such a device).
+
+    The grid shows the request as pending until a poll newer than it is stored (see
+    ``Device.refresh_pending``), whoever polled. A device whose collector was revoked is
+    refused and not marked.
     """
+    central, remote = _by_collector(devices)
+    refused = {d.pk for d in remote if d.collector.revoked_at is not None}
+    marked = [d for d in devices if d.pk not in refused]
     now = timezone.now()
-    ids = [d.pk for d in devices]
-    Device.objects.filter(pk__in=ids).update(refresh_requested_at=now)
-    for device in devices:
+    Device.objects.filter(pk__in=[d.pk for d in marked]).update(refresh_requested_at=now)
+    for device in marked:
         device.refresh_requested_at = now
+    results = device_commands_queue(devices=remote, kind=DeviceCommand.Kind.REFRESH, by=by) if remote else []
+    queued = _central_refresh_queue([d.pk for d in central]) if central else True
+    return StatusRefreshOutcome(central_queued=queued, remote={r[0].pk: r for r in results})
+
+
+def _central_refresh_queue(ids: list[int]) -> bool:
     from printers.tasks import queue_status_refresh
 
     queued = {"ok": True}
@@ -494,6 +522,112 @@ def device_status_refresh_request(*, devices: list[Device], by) -> bool:
 
     transaction.on_commit(enqueue)
     return queued["ok"]
+
+
+# --- Commands for the site collectors ----------------------------------------------------
+
+
+def _by_collector(devices: list[Device]) -> tuple[list[Device], list[Device]]:
+    """The devices the portal polls itself, and those a site collector polls (the portal
+    must never contact these: they sit on a network it cannot, or may not, reach)."""
+    central = [d for d in devices if d.collector_id is None]
+    remote = [d for d in devices if d.collector_id is not None]
+    return central, remote
+
+
+def _on_network(device: Device) -> bool:
+    return bool(device.managed_by_snmp and (device.ip_address or device.dns_name))
+
+
+def device_commands_queue(
+    *, devices: list[Device], kind: str, by, args: dict | Callable[[Device], dict] | None = None
+) -> list[DeviceResult]:
+    """Queue a command (``DeviceCommand.Kind``) for the site collector of each device: it is
+    delivered at the collector's next contact and its outcome recorded when the collector
+    answers (``collectors``). ``args``: the command's arguments (fmp_collector/PROTOCOL.md),
+    or a function giving them for a device.
+
+    A device whose collector was revoked gets nothing (the result says why). A ``refresh``
+    already waiting for its collector is not queued twice.
+    """
+    results: list[DeviceResult] = []
+    commands: list[DeviceCommand] = []
+    waiting = set()
+    if kind == DeviceCommand.Kind.REFRESH:
+        waiting = set(
+            DeviceCommand.objects.filter(
+                device__in=[d.pk for d in devices],
+                kind=kind,
+                status=DeviceCommand.Status.PENDING,
+            ).values_list("device_id", "collector_id")
+        )
+    for device in devices:
+        collector = device.collector
+        if collector is None:
+            raise ValueError(f"device {device.pk} has no site collector")
+        if collector.revoked_at is not None:
+            text = _(
+                "its site collector “%(name)s” has been revoked: nothing was sent. Ask the help "
+                "desk to assign the device to another collector or to have it polled by the portal."
+            ) % {"name": collector.name}
+            results.append((device, False, str(text)))
+            continue
+        if (device.pk, collector.pk) not in waiting:
+            commands.append(
+                DeviceCommand(
+                    device=device,
+                    collector=collector,
+                    kind=kind,
+                    args=(args(device) if callable(args) else dict(args or {})),
+                    created_by=by if getattr(by, "pk", None) else None,
+                )
+            )
+        results.append((device, True, str(_command_queued_text(kind, collector))))
+    if commands:
+        DeviceCommand.objects.bulk_create(commands)
+        DeviceEvent.objects.bulk_create(
+            [
+                DeviceEvent(
+                    device=c.device,
+                    key="printers.device.command_queued",
+                    user=c.created_by,
+                    data={"kind": c.kind, "command": c.pk, "collector": c.collector.name},
+                )
+                for c in commands
+            ]
+        )
+    return results
+
+
+def _command_queued_text(kind: str, collector) -> str:
+    from django.utils.formats import date_format
+
+    names = {"name": collector.name}
+    if collector.last_seen_at is None:
+        return (
+            _(
+                "queued for the site collector “%(name)s”, which has not connected yet: it runs at "
+                "the collector's first contact."
+            )
+            % names
+        )
+    if collector.unresponsive_since is not None:
+        since = date_format(timezone.localtime(collector.unresponsive_since), "SHORT_DATETIME_FORMAT")
+        return _(
+            "queued for the site collector “%(name)s”, which has not been in contact since "
+            "%(since)s: it runs when the collector is back."
+        ) % {**names, "since": since}
+    if kind == DeviceCommand.Kind.REFRESH:
+        return (
+            _(
+                "status requested from the site collector “%(name)s”: it polls the device at its next "
+                "contact (within seconds); the grid shows the request as pending until then."
+            )
+            % names
+        )
+    return (
+        _("queued for the site collector “%(name)s”: it runs at its next contact (within seconds).") % names
+    )
 
 
 def _run_each(devices: list[Device], command) -> dict[int, object]:
@@ -528,14 +662,13 @@ def _reachable_target(device: Device):
     return device_target(device)
 
 
-DeviceResult = tuple[Device, bool, str]
-
-
 def devices_location_update(*, devices: list[Device], location: str, by) -> list[DeviceResult]:
-    """Store the devices' new location and write it to each device on the network (sysLocation)."""
+    """Store the devices' new location and write it to each device on the network
+    (sysLocation): directly, or through the device's site collector."""
     from fmp_snmp import actions
 
     targets = {}
+    remote = [d for d in devices if d.collector_id is not None and _on_network(d)]
     for device in devices:
         old = device.device_location
         device.device_location = location
@@ -543,15 +676,26 @@ def devices_location_update(*, devices: list[Device], location: str, by) -> list
         device_event_record(
             device=device, key="printers.device.location_changed", user=by, old=old, new=location
         )
-        targets[device.pk] = _reachable_target(device)
+        targets[device.pk] = None if device.collector_id is not None else _reachable_target(device)
     answers = _run_each(
         [d for d in devices if targets[d.pk]],
         lambda client, d: actions.set_location(client, targets[d.pk], location),
     )
+    queued = {
+        r[0].pk: r
+        for r in device_commands_queue(
+            devices=remote, kind=DeviceCommand.Kind.LOCATION, args={"location": location}, by=by
+        )
+    }
     results = []
     for device in devices:
         answer = answers.get(device.pk)
-        if targets[device.pk] is None:
+        if device.pk in queued:
+            _device, ok, text = queued[device.pk]
+            if not ok:
+                text = _("location stored in the portal only; %(reason)s") % {"reason": text}
+            results.append((device, ok, str(text)))
+        elif targets[device.pk] is None:
             text = _("location updated (the device is not on the network: stored in the portal only).")
             results.append((device, True, str(text)))
         elif isinstance(answer, Exception):
@@ -567,17 +711,21 @@ def devices_location_update(*, devices: list[Device], location: str, by) -> list
 
 
 def devices_reset(*, devices: list[Device], by) -> list[DeviceResult]:
-    """Reset the printers remotely (prtGeneralReset)."""
+    """Reset the printers remotely (prtGeneralReset), directly or through their site collector."""
     from fmp_snmp import actions
 
-    targets = {d.pk: _reachable_target(d) for d in devices}
+    remote = [d for d in devices if d.collector_id is not None and _on_network(d)]
+    queued = {r[0].pk: r for r in device_commands_queue(devices=remote, kind=DeviceCommand.Kind.RESET, by=by)}
+    targets = {d.pk: None if d.collector_id is not None else _reachable_target(d) for d in devices}
     answers = _run_each(
         [d for d in devices if targets[d.pk]], lambda client, d: actions.reset(client, targets[d.pk])
     )
     results = []
     for device in devices:
         answer = answers.get(device.pk)
-        if targets[device.pk] is None:
+        if device.pk in queued:
+            results.append(queued[device.pk])
+        elif targets[device.pk] is None:
             results.append(
                 (device, False, str(_("the device is not on the network: it cannot be reset remotely.")))
             )
@@ -609,26 +757,49 @@ def raw_print_error_text(error: Exception) -> str:
 
 
 def devices_test_page_print(*, devices: list[Device], by) -> list[DeviceResult]:
-    """Send a test page to each printer's raw port (9100)."""
+    """Send a test page to each printer's raw port (9100): directly, or through the device's
+    site collector (the job goes with the command)."""
+    import base64
+
     from fmp_snmp import actions
 
-    hosts = {d.pk: str(d.ip_address or d.dns_name or "") for d in devices}
     when = timezone.localtime().strftime("%Y-%m-%d %H:%M")
 
-    def send(_client, device):
-        payload = actions.test_page(
+    def page(device) -> bytes:
+        return actions.test_page(
             serial=device.serial_number,
             model=device.model.name if device.model_id else "",
             location=device.device_location or device.printer_location,
             when=when,
         )
-        return actions.send_raw(hosts[device.pk], payload, port=settings.FMP_RAW_PRINT_PORT)
+
+    remote = [d for d in devices if d.collector_id is not None and _on_network(d)]
+    queued = {
+        r[0].pk: r
+        for r in device_commands_queue(
+            devices=remote,
+            kind=DeviceCommand.Kind.TEST_PAGE,
+            args=lambda d: {
+                "payload": base64.b64encode(page(d)).decode("ascii"),
+                "port": settings.FMP_RAW_PRINT_PORT,
+            },
+            by=by,
+        )
+    }
+    hosts = {
+        d.pk: "" if d.collector_id is not None else str(d.ip_address or d.dns_name or "") for d in devices
+    }
+
+    def send(_client, device):
+        return actions.send_raw(hosts[device.pk], page(device), port=settings.FMP_RAW_PRINT_PORT)
 
     answers = _run_each([d for d in devices if hosts[d.pk]], send)
     results = []
     for device in devices:
         answer = answers.get(device.pk)
-        if not hosts[device.pk]:
+        if device.pk in queued:
+            results.append(queued[device.pk])
+        elif not hosts[device.pk]:
             results.append(
                 (device, False, str(_("the device has no network address: no test page can be sent.")))
             )
@@ -639,3 +810,135 @@ def devices_test_page_print(*, devices: list[Device], by) -> list[DeviceResult]:
             device_event_record(device=device, key="printers.device.test_page", user=by)
             results.append((device, True, str(_("test page sent."))))
     return results
+
+
+def devices_collector_assign(*, devices: list[Device], collector, by) -> tuple[list[Device], list[Device]]:
+    """Have the devices polled by ``collector`` (a site collector), or by the portal when it
+    is None. Returns (assigned, refused): a collector polls only its own account's devices.
+
+    Commands still waiting for a device's previous collector expire (that collector no
+    longer polls it); each change leaves an audit row.
+    """
+    from printers.models import collector_refusal
+
+    assigned, refused = [], []
+    for device in devices:
+        if collector is not None and collector_refusal(collector, device.account_id):
+            refused.append(device)
+        elif device.collector_id != (collector.pk if collector else None):
+            assigned.append(device)
+    if not assigned:
+        return assigned, refused
+    now = timezone.now()
+    events = []
+    with transaction.atomic():
+        for device in assigned:
+            old = device.collector.name if device.collector_id else ""
+            events.append(
+                DeviceEvent(
+                    device=device,
+                    key="printers.device.collector_changed",
+                    user=by if getattr(by, "pk", None) else None,
+                    data={"old": old, "new": collector.name if collector else ""},
+                )
+            )
+        ids = [d.pk for d in assigned]
+        Device.objects.filter(pk__in=ids).update(collector=collector)
+        waiting = DeviceCommand.objects.filter(
+            device_id__in=ids, status__in=[DeviceCommand.Status.PENDING, DeviceCommand.Status.DELIVERED]
+        )
+        if collector is not None:
+            waiting = waiting.exclude(collector=collector)
+        waiting.update(status=DeviceCommand.Status.EXPIRED, completed_at=now)
+        DeviceEvent.objects.bulk_create(events)
+    for device in assigned:
+        device.collector = collector
+    return assigned, refused
+
+
+class DeviceCreateError(ValueError):
+    """Why a device cannot be added (``device_create``); the text is for the operator."""
+
+
+@transaction.atomic
+def device_create(
+    *,
+    account,
+    host: str,
+    site=None,
+    port: int = 161,
+    community: str = "public",
+    snmp_version: str = "2c",
+    collector=None,
+    by=None,
+) -> Device:
+    """Add a device monitored over SNMP at ``host`` (an IP address or a DNS name): polled by
+    ``collector`` (a site collector of the account), or by the portal when None.
+
+    Refused (DeviceCreateError) when the site or the collector is another account's, the
+    collector is revoked, or the account already has a device answering at that address,
+    port and community (a simulated fleet answers many printers at one address, one per
+    community).
+    """
+    import ipaddress
+
+    from printers.choices import SnmpVersion
+
+    host = host.strip()
+    try:
+        ip = str(ipaddress.ip_address(host))
+        dns = ""
+    except ValueError:
+        ip, dns = None, host.lower().rstrip(".")
+        if not _is_dns_name(dns):
+            raise DeviceCreateError(f"{host!r} is neither an IP address nor a DNS name.") from None
+    if not 0 < port < 65536:
+        raise DeviceCreateError(f"Port {port} is not between 1 and 65535.")
+    if snmp_version not in (SnmpVersion.V1, SnmpVersion.V2C):
+        raise DeviceCreateError(f"SNMP version {snmp_version!r}: use 1 or 2c.")
+    if len(community) > 100:
+        raise DeviceCreateError("The community is longer than 100 characters.")
+    if site is not None and site.account_id != account.pk:
+        raise DeviceCreateError(f"The site {site.name!r} belongs to another account.")
+    if collector is not None and collector.account_id != account.pk:
+        raise DeviceCreateError(
+            f"The site collector {collector.name!r} belongs to another account ({collector.account.name})."
+        )
+    if collector is not None and collector.revoked_at is not None:
+        raise DeviceCreateError(f"The site collector {collector.name!r} has been revoked.")
+    type(account).objects.select_for_update().filter(pk=account.pk).first()  # one adder at a time
+    same = Device.objects.filter(account=account, snmp_port=port, snmp_community=community)
+    same = same.filter(ip_address=ip) if ip else same.filter(dns_name__iexact=dns)
+    existing = same.first()
+    if existing is not None:
+        raise DeviceCreateError(
+            f"The account already has a device at {host}:{port} (community {community!r}): "
+            f"device {existing.pk} ({existing})."
+        )
+    device = Device.objects.create(
+        account=account,
+        site=site,
+        ip_address=ip,
+        dns_name=dns,
+        snmp_port=port,
+        snmp_community=community,
+        snmp_version=snmp_version,
+        collector=collector,
+        managed_by_snmp=True,
+    )
+    device_event_record(
+        device=device,
+        key="printers.device.added",
+        user=by,
+        address=host,
+        collector=collector.name if collector else "",
+    )
+    return device
+
+
+def _is_dns_name(name: str) -> bool:
+    import re
+
+    label = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+    parts = name.split(".")
+    return 0 < len(name) <= 253 and not parts[-1].isdigit() and all(label.match(p) for p in parts)

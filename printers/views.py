@@ -30,7 +30,7 @@ from printers.choices import CounterType
 from printers.filtersets import PrinterFilterSet
 from printers.forms import LocationForm, PrinterActionForm
 from printers.models import CounterSample, Device, SupplyLevelSample
-from printers.selectors import GRID_FIELDS, device_grid_annotate
+from printers.selectors import GRID_FIELDS, device_commands_recent, device_grid_annotate
 from printers.tables import PrinterTable
 from printers.templatetags.printers_tags import condition_labels
 
@@ -155,7 +155,9 @@ class PrinterDetailView(TenantScopedMixin, DetailView):
 
     def get_queryset(self):
         return (
-            super().get_queryset().select_related("model__manufacturer", "state", "site", "account__parent")
+            super()
+            .get_queryset()
+            .select_related("model__manufacturer", "state", "site", "account__parent", "collector")
         )
 
     def get_tab(self) -> str:
@@ -168,6 +170,14 @@ class PrinterDetailView(TenantScopedMixin, DetailView):
         context.update(
             tab=tab, tabs=TABS, state=getattr(self.object, "state", None), device_ids=[self.object.pk]
         )
+        if self.object.collector_id is not None:
+            # Who reports the device and what was asked of it (never its SNMP settings).
+            commands = device_commands_recent(self.object, limit=20 if tab == "diagnostics" else 5)
+            context.update(
+                collector=self.object.collector,
+                commands=commands,
+                commands_waiting=any(c.status in ("pending", "delivered") for c in commands),
+            )
         loader = getattr(self, f"tab_{tab}", None)
         if loader:
             context.update(loader(self.object))
@@ -268,7 +278,9 @@ class PrinterActionView(LoginRequiredMixin, View):
         ids = list(dict.fromkeys(form.cleaned_data["devices"]))
         found = {
             d.pk: d
-            for d in Device.objects.for_user(request.user).filter(pk__in=ids).select_related("state", "model")
+            for d in Device.objects.for_user(request.user)
+            .filter(pk__in=ids)
+            .select_related("state", "model", "collector")
         }
         unknown = [i for i in ids if i not in found]
         if unknown:
@@ -336,9 +348,13 @@ class PrinterActionView(LoginRequiredMixin, View):
         self._contract(request, devices, False)
 
     def do_refresh(self, request, devices):
-        queued = services.device_status_refresh_request(devices=devices, by=request.user)
+        outcome = services.device_status_refresh_request(devices=devices, by=request.user)
         for device in devices:
-            if queued:
+            if device.pk in outcome.remote:  # through its site collector
+                _device, ok, text = outcome.remote[device.pk]
+                (messages.info if ok else messages.error)(request, self._result(device, text))
+                continue
+            if outcome.central_queued:
                 text = _(
                     "%(device)s: status requested; the grid shows it as pending until the device answers."
                 )
@@ -347,7 +363,8 @@ class PrinterActionView(LoginRequiredMixin, View):
                     "%(device)s: status requested, but the monitoring queue is unavailable right now; "
                     "the request is kept and the next poll answers it."
                 )
-            (messages.info if queued else messages.warning)(request, text % {"device": self._name(device)})
+            level = messages.info if outcome.central_queued else messages.warning
+            level(request, text % {"device": self._name(device)})
 
     def _device_command(self, request, devices, service):
         for device, ok, text in service(devices=devices, by=request.user):
@@ -384,7 +401,9 @@ class PrinterLocationView(LoginRequiredMixin, View):
     def devices(self, request):
         raw = request.POST.getlist("devices") or request.GET.getlist("devices")
         ids = parse_ids(raw)
-        return list(Device.objects.for_user(request.user).filter(pk__in=ids).select_related("model"))
+        return list(
+            Device.objects.for_user(request.user).filter(pk__in=ids).select_related("model", "collector")
+        )
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not request.user.has_perm(self.permission):

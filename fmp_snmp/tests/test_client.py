@@ -4,6 +4,8 @@ import pytest
 
 from fmp_snmp import oids
 from fmp_snmp.client import SnmpClient
+from fmp_snmp.probe import probe
+from fmp_snmp.simfleet import SPECIAL_DEVICES
 from fmp_snmp.testing import V3, free_udp_port, run
 from fmp_snmp.types import SnmpResponseError, SnmpTarget, SnmpTimeout, Special
 
@@ -125,3 +127,17 @@ def test_snmpv3_wrong_key_fails_cleanly(snmpd_agent):
     target = v3_target(snmpd_agent, v3_auth_key="wrong-key-123", timeout=0.5, retries=0)
     with pytest.raises(SnmpError):
         run(_with_client(lambda c: c.get(target, [(*oids.SYS_NAME, 0)])))
+
+
+@pytest.mark.parametrize("community", [dev.community for dev in SPECIAL_DEVICES])
+def test_snmpv1_reads_the_same_printer_as_v2c(sim_target, community):
+    """SNMPv1 has no GETBULK: the status, serial and life count (columns read as their first
+    row) come by GETNEXT, and the end of the MIB (noSuchName) ends a walk, not the poll."""
+
+    async def both():
+        async with SnmpClient() as client:
+            return [await probe(client, sim_target(community, version=v)) for v in ("1", "2c")]
+
+    v1, v2c = run(both())
+    assert v1.ok and v2c.ok, (v1.error, v2c.error)
+    assert v1.normalised.serial and v1.normalised.as_json() == v2c.normalised.as_json()

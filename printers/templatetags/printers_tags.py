@@ -36,6 +36,14 @@ def state_icon(value) -> str:
 
 
 @register.filter
+def command_badge(status) -> str:
+    """The badge colour of a site collector command's status."""
+    return {"pending": "secondary", "delivered": "info", "done": "success", "failed": "danger"}.get(
+        status, "warning"
+    )
+
+
+@register.filter
 def duration(seconds) -> str:
     """ "69 day(s), 23 hour(s), 41 minute(s)" as in the guide; "-" when unknown."""
     if seconds is None:
