@@ -145,10 +145,8 @@ def site_collector(netns_site, tmp_path):
 def help_desk_setup(account, site, netns_printers):
     """The help desk's part: a collector for the account and the site's three printers."""
 
-    def make(name: str = "Webster site box", **collector_fields) -> tuple[str, dict[str, Device]]:
+    def make(name: str = "Webster site box") -> tuple[str, dict[str, Device]]:
         code = collector_add(name, account)
-        if collector_fields:
-            Collector.objects.filter(account=account, name=name).update(**collector_fields)
         devices = {c: device_add(p, account, name) for c, p in netns_printers.items()}
         return code, devices
 
@@ -160,7 +158,7 @@ def enrolled(help_desk_setup, site_collector, netns_portal, netns_ca, netns_work
     """A collector enrolled over HTTPS with the test CA, for the site's three printers."""
     code, devices = help_desk_setup()
     done = site_collector.enroll(netns_portal.url, code, "--ca-bundle", str(netns_ca.ca))
-    assert done.returncode == 0, said(done)
+    assert done.returncode == 0 and "Enrolled as collector Webster site box" in done.stdout, said(done)
     collector = Collector.objects.get(devices__pk=devices[XEROX].pk)
     assert collector.public_key and collector.enrolled_at
     return Enrolled(collector, devices, site_collector, netns_portal, netns_ca, netns_worker)
@@ -212,6 +210,7 @@ def test_printer_levels_and_counters_reach_the_portal_through_the_collector(enro
     # The help desk sees the collector's health; the collector says its queue is empty.
     enrolled.collector.refresh_from_db()
     assert enrolled.collector.last_seen_at is not None and enrolled.collector.version
+    assert (enrolled.collector.devices_polled, enrolled.collector.queue_depth) == (3, 0)
     status = enrolled.cli.status()
     assert status["queue_depth"] == 0 and status["devices"] == 3 and not status["last_error"]
 
