@@ -41,7 +41,7 @@ class UserLanguageMiddleware:
 class ForcePasswordChangeMiddleware:
     """After a login with a temporary password, only the password change page opens."""
 
-    ALLOWED_PREFIXES = ("/i18n/", "/healthz")
+    ALLOWED_PREFIXES = ("/i18n/", "/healthz", "/collector/v1/")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -65,7 +65,13 @@ class InactiveAccountMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not user.is_staff and user.account_id:
+        if (
+            user is not None
+            and user.is_authenticated
+            and not user.is_staff
+            and user.account_id
+            and not request.path.startswith("/collector/v1/")  # machines: no session, no redirect
+        ):
             from accounts.forms import LoginForm
             from accounts.models import Account
 
@@ -87,7 +93,7 @@ class SecondFactorMiddleware:
     (``accounts.otp.otp_required``) and has none reaches only the set-up page.
     """
 
-    ALLOWED_PREFIXES = ("/i18n/", "/healthz")
+    ALLOWED_PREFIXES = ("/i18n/", "/healthz", "/collector/v1/")
 
     def __init__(self, get_response):
         self.get_response = get_response

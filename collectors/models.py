@@ -78,6 +78,9 @@ class EnrollmentCode(models.Model):
         verbose_name = _("enrollment code")
         verbose_name_plural = _("enrollment codes")
 
+    def __str__(self) -> str:
+        return f"code {self.pk} of {self.collector_id}"
+
 
 class CollectorNonce(models.Model):
     """Nonces seen from a collector within the allowed clock skew: a replay is refused."""
@@ -88,6 +91,9 @@ class CollectorNonce(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint("collector", "nonce", name="collector_nonce_unique")]
+
+    def __str__(self) -> str:
+        return self.nonce
 
 
 class CollectorBatch(models.Model):
@@ -114,6 +120,9 @@ class CollectorBatch(models.Model):
         constraints = [models.UniqueConstraint("collector", "batch_id", name="collector_batch_unique")]
         indexes = [models.Index(fields=["status", "received_at"])]
 
+    def __str__(self) -> str:
+        return str(self.batch_id)
+
 
 class CollectorConflict(models.Model):
     """A collector reported a device it does not own (owned by another collector or polled
@@ -129,3 +138,6 @@ class CollectorConflict(models.Model):
         verbose_name = _("collector conflict")
         verbose_name_plural = _("collector conflicts")
         constraints = [models.UniqueConstraint("collector", "device", name="collector_conflict_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.collector_id} / device {self.device_id}"

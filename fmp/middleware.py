@@ -11,6 +11,7 @@ from fmp.redirects import is_local_path
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+COLLECTOR_PREFIX = "/collector/v1/"  # fmp_collector.protocol.PREFIX (no import of it here)
 
 
 def _has_nul(querydict) -> bool:
@@ -32,6 +33,9 @@ class RequestGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith(COLLECTOR_PREFIX):
+            # Machine endpoints: JSON answers only (collectors.views checks its own input).
+            return self.get_response(request)
         if "\x00" in request.path or _has_nul(request.GET):
             return self.refuse(request, _("The address contains a character that is not allowed."))
         safe = request.method in SAFE_METHODS

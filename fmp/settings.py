@@ -329,6 +329,31 @@ FMP_SIM_PORT = env_int("FMP_SIM_PORT", 16161, minimum=1024)
 # Raw print port for test pages (JetDirect/AppSocket); tests point it at a local listener.
 FMP_RAW_PRINT_PORT = env_int("FMP_RAW_PRINT_PORT", 9100, minimum=1)
 
+# --- Site collectors (collectors/, fmp_collector/PROTOCOL.md) ---------------------------
+FMP_COLLECTOR_CODE_HOURS = env_int("FMP_COLLECTOR_CODE_HOURS", 24, minimum=1)
+# Seconds between a collector's questions for commands (a command arrives within twice this).
+FMP_COLLECTOR_COMMAND_INTERVAL = env_int("FMP_COLLECTOR_COMMAND_INTERVAL", 5, minimum=1)
+FMP_COLLECTOR_HEARTBEAT_INTERVAL = env_int("FMP_COLLECTOR_HEARTBEAT_INTERVAL", 60, minimum=5)
+FMP_COLLECTOR_DISCOVERY_INTERVAL = env_int("FMP_COLLECTOR_DISCOVERY_INTERVAL", 86400, minimum=60)
+# A command delivered and not answered within this many seconds expires.
+FMP_COLLECTOR_COMMAND_EXPIRY = env_int("FMP_COLLECTOR_COMMAND_EXPIRY", 600, minimum=10)
+# Results older than this are refused (a collector's queue is bounded anyway).
+FMP_COLLECTOR_MAX_AGE_DAYS = env_int("FMP_COLLECTOR_MAX_AGE_DAYS", 30, minimum=1)
+# A collector silent for longer is shown unresponsive and opens one help-desk ticket.
+FMP_COLLECTOR_UNRESPONSIVE_MINUTES = env_int("FMP_COLLECTOR_UNRESPONSIVE_MINUTES", 15, minimum=1)
+CELERY_BEAT_SCHEDULE["collectors-health-check"] = {
+    "task": "collectors.tasks.collectors_health_check",
+    "schedule": 60,
+}
+CELERY_BEAT_SCHEDULE["collectors-batches-requeue"] = {
+    "task": "collectors.tasks.collector_batches_requeue",
+    "schedule": 120,
+}
+CELERY_BEAT_SCHEDULE["collectors-nonces-prune"] = {
+    "task": "collectors.tasks.collector_nonces_prune",
+    "schedule": 600,
+}
+
 # --- Service requests -----------------------------------------------------------------
 # Close an automatic ticket when its condition clears, unless the help desk handled it.
 FMP_TICKET_AUTOCLOSE = env_bool("FMP_TICKET_AUTOCLOSE", True)

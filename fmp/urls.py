@@ -19,6 +19,7 @@ urlpatterns = [
     path("meters/", include("meters.urls")),
     path("supplies/", include("supplies.urls")),
     path("documents/", include("documents.urls")),
+    path("collector/v1/", include("collectors.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -122,10 +122,12 @@ def parse_config(data, *, timeout: float = 2.0, retries: int = 1) -> Config:
             host = item.get("host")
             if not isinstance(host, str) or not host or len(host) > 255:
                 raise ConfigInvalid(f"bad host {host!r}")
+            # SNMPv3: {"v3": {"user", "auth_protocol", "auth_key", "priv_protocol", "priv_key"}}
+            v3 = item.get("v3") if isinstance(item.get("v3"), dict) else {}
             extra = {
-                name: str(item[name])
-                for name in ("v3_user", "v3_auth_protocol", "v3_auth_key", "v3_priv_protocol", "v3_priv_key")
-                if isinstance(item.get(name), str)
+                f"v3_{name}": v3[name]
+                for name in ("user", "auth_protocol", "auth_key", "priv_protocol", "priv_key")
+                if isinstance(v3.get(name), str)
             }
             target = SnmpTarget(
                 host=host,

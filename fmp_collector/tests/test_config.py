@@ -74,3 +74,33 @@ def test_backoff_doubles_up_to_its_cap_and_ends_on_success():
     assert not backoff.ready(1)
     backoff.succeeded()
     assert backoff.ready(0)
+
+
+def test_snmpv3_settings_come_from_the_v3_object_the_portal_sends():
+    config = parse_config(
+        {
+            "devices": [
+                {
+                    "id": 21,
+                    "host": "10.1.2.9",
+                    "version": "3",
+                    "community": "",
+                    "v3": {
+                        "user": "fmpv3",
+                        "auth_protocol": "SHA",
+                        "auth_key": "authpass123",
+                        "priv_protocol": "AES",
+                        "priv_key": "privpass123",
+                    },
+                }
+            ]
+        }
+    )
+    target = config.devices[21].target
+    assert (target.version, target.v3_user, target.v3_auth_protocol, target.v3_priv_protocol) == (
+        "3",
+        "fmpv3",
+        "SHA",
+        "AES",
+    )
+    assert (target.v3_auth_key, target.v3_priv_key) == ("authpass123", "privpass123")

@@ -43,6 +43,13 @@ LIST = ["page", "per_page", "sort"]  # what a django-tables2 grid reads
 # The query parameters each view reads (request.GET, its filter set, its table or paginator).
 PARAMS: dict[str, list[str]] = {
     "home": [],
+    # The collector endpoints read no query parameter (signed requests, JSON bodies).
+    "collector:enroll": [],
+    "collector:config": [],
+    "collector:commands": [],
+    "collector:command_complete": [],
+    "collector:results": [],
+    "collector:heartbeat": [],
     "healthz": [],
     "settings": [],
     "set_language": ["next"],
@@ -210,6 +217,7 @@ def path_kwargs(name: str, params: list[str], world: dict) -> dict:
         "tickets:ticket_detail": {"number": world["ticket"].number},
         "supplies:order_detail": {"number": world["order"].number},
         "documents:document_download": {"pk": world["document"].pk},
+        "collector:command_complete": {"command_id": 1},
     }
     if name in by_name:
         return by_name[name]

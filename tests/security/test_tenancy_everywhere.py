@@ -19,7 +19,7 @@ from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
-SKIP_NAMESPACES = {"admin"}
+SKIP_NAMESPACES = {"admin", "collector"}  # the machine endpoints: see the end of this module
 PUBLIC = {"accounts:login", "accounts:password_forgot", "healthz", "set_language", "accounts:logout"}
 SECRET = "SECRET-OWNER-813000305"
 
@@ -228,3 +228,157 @@ def test_a_device_moved_to_another_account_brings_none_of_its_history(moved, oth
             assert response.status_code == 404, (name, url)
         elif f"/{moved['device'].pk}/" in url and name not in MANAGER_ONLY | {"printers:printer_location"}:
             assert response.status_code == 200, (name, url)  # the device itself is theirs now
+
+
+# --- the collector endpoints (/collector/v1/): machines, authenticated by signature ----------
+
+
+def collector_urls():
+    """(name, route, parameters) of every collector endpoint, from the URLconf."""
+    found = []
+    for p in get_resolver().url_patterns:
+        if isinstance(p, URLResolver) and p.namespace == "collector":
+            for q in p.url_patterns:
+                if q.name is None:
+                    continue  # the JSON 404 for any other address under the prefix
+                found.append(
+                    (f"collector:{q.name}", str(p.pattern) + str(q.pattern), sorted(q.pattern.converters))
+                )
+    return found
+
+
+COLLECTOR_METHODS = {
+    "collector:enroll": "POST",
+    "collector:config": "GET",
+    "collector:commands": "GET",
+    "collector:command_complete": "POST",
+    "collector:results": "POST",
+    "collector:heartbeat": "POST",
+}
+
+
+@pytest.fixture
+def collectors(account, site, other_account, other_site):
+    """A collector of each account, each with a device and a pending command with a secret."""
+    from collectors.services import collector_create, collector_enroll
+    from fmp_collector import protocol
+    from printers.models import DeviceCommand
+
+    made = {}
+    for name, acc, st in (("mine", account, site), ("theirs", other_account, other_site)):
+        collector, code = collector_create(account=acc, site=st, name=name, by=None)
+        key = protocol.new_key()
+        collector = collector_enroll(
+            code=code, public_key=protocol.public_key_text(key), hostname="h", version="1", address=None
+        )
+        device = factories.device(
+            acc, st, collector=collector, ip_address="10.0.0.1", snmp_community=f"{SECRET}-{name}"
+        )
+        command = DeviceCommand.objects.create(
+            device=device, collector=collector, kind="location", args={"location": f"{SECRET}-{name}"}
+        )
+        made[name] = {"collector": collector, "key": key, "device": device, "command": command}
+    return made
+
+
+def collector_call(c, name, route_kwargs, body, *, key=..., collector=None):
+    import json
+
+    from django.urls import reverse
+
+    from fmp_collector import protocol
+
+    path = reverse(name, kwargs=route_kwargs)
+    method = COLLECTOR_METHODS[name]
+    raw = json.dumps(body).encode() if method == "POST" else b""
+    key = c["key"] if key is ... else key
+    headers = {}
+    if key is not None:
+        headers = protocol.sign_headers(key, str((collector or c["collector"]).uid), method, path, raw)
+    client = Client()
+    if method == "GET":
+        return client.get(path, headers=headers)
+    return client.post(path, raw, content_type="application/json", headers=headers)
+
+
+def collector_kwargs(name, params, target):
+    if name == "collector:command_complete":
+        return {"command_id": target["command"].pk}
+    assert not params, f"{name}: add its parameters {params} to tests/security/test_tenancy_everywhere.py"
+    return {}
+
+
+def collector_body(name, target):
+    import time
+    import uuid
+
+    from fmp_snmp.observation import DeviceObservation, observation_to_dict
+
+    return {
+        "collector:enroll": {"code": "NOPE", "public_key": "x"},
+        "collector:command_complete": {"ok": True, "detail": "", "result": {"location": "hacked"}},
+        "collector:results": {
+            "batch": str(uuid.uuid4()),
+            "observations": [
+                {
+                    "device": target["device"].pk,
+                    "at": time.time() - 5,
+                    "observation": observation_to_dict(
+                        DeviceObservation(reachable=True, counters={"total": 999})
+                    ),
+                }
+            ],
+        },
+        "collector:heartbeat": {"queue_depth": 1},
+    }.get(name)
+
+
+def test_the_collector_enumeration_sees_every_endpoint():
+    assert {name for name, _r, _p in collector_urls()} == set(COLLECTOR_METHODS)
+
+
+def test_collector_endpoints_without_credential_or_revoked_are_401(collectors):
+    from collectors.services import collector_revoke
+
+    mine = collectors["mine"]
+    for name, _route, params in collector_urls():
+        if name == "collector:enroll":
+            continue  # authenticated by its one-time code (tests/collectors/test_enrollment.py)
+        kwargs, body = collector_kwargs(name, params, mine), collector_body(name, mine)
+        response = collector_call(mine, name, kwargs, body, key=None)
+        assert response.status_code == 401 and response.json()["error"] == "unauthorized", name
+    collector_revoke(collector=mine["collector"])
+    for name, _route, params in collector_urls():
+        if name == "collector:enroll":
+            continue
+        kwargs, body = collector_kwargs(name, params, mine), collector_body(name, mine)
+        response = collector_call(mine, name, kwargs, body)
+        assert response.status_code == 401 and "revoked" in response.json()["detail"], name
+    from collectors.models import CollectorBatch
+
+    assert not CollectorBatch.objects.exists()
+
+
+def test_one_accounts_collector_never_reaches_another_accounts_devices_or_commands(collectors):
+    """Every endpoint, as the first account's collector, aimed at the other account's
+    device and command: refused (403/404) or answered without any of their data."""
+    from collectors.models import CollectorBatch
+    from printers.models import CounterSample
+
+    mine, theirs = collectors["mine"], collectors["theirs"]
+    for name, _route, params in collector_urls():
+        kwargs, body = collector_kwargs(name, params, theirs), collector_body(name, theirs)
+        response = collector_call(mine, name, kwargs, body)
+        assert response.status_code in (200, 400, 403, 404), (name, response.status_code)
+        assert f"{SECRET}-theirs".encode() not in response.content, name
+        if name == "collector:command_complete":
+            assert response.status_code == 404
+        if name == "collector:results":
+            assert response.status_code == 403
+    theirs["command"].refresh_from_db()
+    theirs["device"].refresh_from_db()
+    assert theirs["command"].status == "pending" and theirs["device"].printer_location != "hacked"
+    assert not CollectorBatch.objects.exists() and not CounterSample.objects.exists()
+    # And its own configuration names its own device only.
+    config = collector_call(mine, "collector:config", {}, None).json()
+    assert [d["id"] for d in config["devices"]] == [mine["device"].pk]

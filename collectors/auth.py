@@ -1,0 +1,119 @@
+"""Authentication of a collector's signed request (``fmp_collector/PROTOCOL.md``): the
+collector, or a :class:`collectors.services.CollectorRefused` (401) saying why."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from collectors.models import Collector, CollectorNonce
+from collectors.services import CollectorRefused, collector_returned
+from fmp_collector import protocol
+
+LAST_SEEN_EVERY = timedelta(seconds=5)  # last contact is written at most this often
+
+
+def collector_authenticate(
+    *, method: str, path: str, body: bytes, headers, address: str | None, now: float | None = None
+) -> Collector:
+    """The collector that signed this request, or :class:`CollectorRefused` (401) saying why.
+
+    Costs one query for the collector, one for the nonce, and one more at most every
+    ``LAST_SEEN_EVERY`` to record its last contact.
+    """
+
+    def refuse(detail: str) -> CollectorRefused:
+        return CollectorRefused(401, "unauthorized", detail)
+
+    values = {}
+    for name in (
+        protocol.HEADER_COLLECTOR,
+        protocol.HEADER_TIMESTAMP,
+        protocol.HEADER_NONCE,
+        protocol.HEADER_SIGNATURE,
+    ):
+        value = headers.get(name)
+        if not value:
+            raise refuse(f"missing header {name}")
+        values[name] = value
+    try:
+        uid = uuid.UUID(values[protocol.HEADER_COLLECTOR])
+    except ValueError as exc:
+        raise refuse("unknown collector") from exc
+    collector = Collector.objects.filter(uid=uid).first()
+    if collector is None:
+        raise refuse("unknown collector")
+    if not collector.public_key:
+        raise refuse("this collector is not enrolled")
+    if collector.revoked_at is not None:
+        raise refuse("this collector was revoked")
+    try:
+        protocol.verify(
+            collector.public_key,
+            method,
+            path,
+            body,
+            values[protocol.HEADER_TIMESTAMP],
+            values[protocol.HEADER_NONCE],
+            values[protocol.HEADER_SIGNATURE],
+            now=now,
+        )
+    except protocol.SignatureRefused as exc:
+        raise refuse(str(exc)) from exc
+    if not _nonce_new(collector, values[protocol.HEADER_NONCE]):
+        raise refuse("replayed request (this nonce was already used)")
+    _contact_record(collector, address)
+    return collector
+
+
+def _nonce_new(collector: Collector, nonce: str) -> bool:
+    """Record the nonce; False when it was already seen (the unique constraint decides, in
+    one statement and without a savepoint)."""
+    table = CollectorNonce._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (collector_id, nonce, seen_at) VALUES (%s, %s, %s) "  # noqa: S608
+            "ON CONFLICT (collector_id, nonce) DO NOTHING",
+            [collector.pk, nonce, timezone.now()],
+        )
+        return cursor.rowcount == 1
+
+
+def _contact_record(collector: Collector, address: str | None) -> None:
+    now = timezone.now()
+    if collector.unresponsive_since is not None:
+        collector_returned(collector=collector)
+    if (
+        collector.last_seen_at is not None
+        and now - collector.last_seen_at < LAST_SEEN_EVERY
+        and str(collector.last_address or "") == str(address or "")
+    ):
+        return
+    Collector.objects.filter(pk=collector.pk).filter(
+        Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - LAST_SEEN_EVERY) | ~Q(last_address=address)
+    ).update(last_seen_at=now, last_address=address)
+    collector.last_seen_at, collector.last_address = now, address
+
+
+def request_address(request) -> str | None:
+    """The connection's address (REMOTE_ADDR: X-Forwarded-For could be forged)."""
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_address((request.META.get("REMOTE_ADDR") or "").strip()))
+    except ValueError:
+        return None
+
+
+def collector_from_request(request, body: bytes) -> Collector:
+    return collector_authenticate(
+        method=request.method,
+        path=request.get_full_path(),
+        body=body,
+        headers=request.headers,
+        address=request_address(request),
+    )
