@@ -420,10 +420,15 @@ def snmpsim_command(data_dir: Path, cache_dir: Path, endpoints: list[str], extra
 
 
 def snmpsim_start(
-    data_dir: Path, cache_dir: Path, endpoints: list[str], log_file: Path, extra_args=()
+    data_dir: Path, cache_dir: Path, endpoints: list[str], log_file: Path, extra_args=(), prefix=()
 ) -> subprocess.Popen:
+    """Start snmpsim; ``prefix`` goes before its command line, e.g. ``["ip", "netns", "exec",
+    NAME]`` to serve from a network namespace (``ip netns exec`` execs, so the process
+    returned is snmpsim's own)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     log = open(log_file, "ab")  # noqa: SIM115 -- kept open for the child's lifetime
     return subprocess.Popen(  # noqa: S603 -- fixed command line built above
-        snmpsim_command(data_dir, cache_dir, endpoints, extra_args), stdout=log, stderr=subprocess.STDOUT
+        [*prefix, *snmpsim_command(data_dir, cache_dir, endpoints, extra_args)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )

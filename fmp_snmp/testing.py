@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -58,19 +59,54 @@ async def _answers(target: SnmpTarget) -> bool:
             return False
 
 
-def start_simulator(tmp: Path, endpoints: list[str], recordings: dict[str, str], extra_args=()):
+_ANSWERS_IN = """
+import sys
+from fmp_snmp.aio import run_sync
+from fmp_snmp.client import SnmpClient
+from fmp_snmp.types import SnmpTarget
+
+async def main():
+    async with SnmpClient() as client:
+        target = SnmpTarget(sys.argv[1], int(sys.argv[2]), community=sys.argv[3], timeout=0.5, retries=0)
+        await client.get(target, [(1, 3, 6, 1, 2, 1, 1, 5, 0)])
+
+run_sync(main)
+"""
+
+
+def _answers_from(prefix, target: SnmpTarget) -> bool:
+    """Does the agent answer a GET sent from where ``prefix`` runs commands (a namespace)?"""
+    try:
+        done = subprocess.run(
+            [*prefix, sys.executable, "-c", _ANSWERS_IN, target.host, str(target.port), target.community],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=20,
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    return done.returncode == 0
+
+
+def start_simulator(tmp: Path, endpoints: list[str], recordings: dict[str, str], extra_args=(), prefix=()):
+    """snmpsim serving ``recordings`` (community -> snmprec text) on ``endpoints``, once it
+    answers. ``prefix`` runs it elsewhere (``["ip", "netns", "exec", NAME]``); it is then
+    asked from there too."""
     data = tmp / "data"
     data.mkdir(parents=True, exist_ok=True)
     for name, text in recordings.items():
         (data / f"{name}.snmprec").write_text(text)
-    process = snmpsim_start(data, tmp / "cache", endpoints, tmp / "snmpsim.log", extra_args=list(extra_args))
+    process = snmpsim_start(
+        data, tmp / "cache", endpoints, tmp / "snmpsim.log", extra_args=list(extra_args), prefix=prefix
+    )
     host, port = endpoints[0].split(":")
     first = next(iter(recordings))
+    target = SnmpTarget(host, int(port), community=first, timeout=0.5, retries=0)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError("snmpsim exited: " + (tmp / "snmpsim.log").read_text()[-2000:])
-        if run(_answers(SnmpTarget(host, int(port), community=first, timeout=0.5, retries=0))):
+        if _answers_from(prefix, target) if prefix else run(_answers(target)):
             return process
         time.sleep(0.3)
     process.terminate()

@@ -18,7 +18,7 @@ from django.test import Client
 from accounts import roles
 from accounts.models import Account, Site, User
 
-pytest_plugins = ["fmp_snmp.testing", "tests.fixtures_snmp"]
+pytest_plugins = ["fmp_snmp.testing", "tests.fixtures_snmp", "tests.collectors.netns"]
 
 PASSWORD = "Sturdy-Pass-42"
 
