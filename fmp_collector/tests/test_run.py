@@ -400,3 +400,38 @@ def test_a_clock_that_jumps_while_running_is_followed(portal, tmp_path):
     assert client.request("GET", "config/").status == 200
     assert len(portal.refusals) == 1
     assert abs(client.now() - portal.now()) < 2
+
+
+def test_the_service_on_a_skewed_clock_keeps_running_and_follows_a_clock_change(cli, portal, site):
+    """The systemd unit does not restart after exit 3: a clock off must never cause it."""
+    portal.config["intervals"] = {"poll": 300, "commands": 1, "heartbeat": 1, "discovery": 86400}
+    portal.clock_shift = 900.0
+    log = site / "collector.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fmp_collector", "run", "--state", str(site)],
+        cwd=ROOT,
+        env=clean_env(FMP_COLLECTOR_LOG_FILE=str(log)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert wait_for(lambda: len(portal.stored_observations()) == 3, 20)
+        assert all(abs(o["at"] - portal.now()) < 15 for o in portal.stored_observations())
+        assert wait_for(lambda: log.exists() and "900 s behind the portal" in log.read_text(), 10)
+        portal.clock_shift = -1200.0  # the portal's clock (or this machine's) moves meanwhile
+        beats = len(portal.heartbeats)
+        assert wait_for(lambda: len(portal.heartbeats) > beats + 1, 15)
+        assert process.poll() is None  # still running
+        assert "1200 s ahead of the portal" in log.read_text()
+        portal.commands = [{"id": 31, "device": 1, "kind": "refresh", "args": {}}]
+        assert wait_for(lambda: 31 in portal.answers, 10)
+        refresh = [o for o in portal.stored_observations() if o["observation"]["trigger"] == "refresh"]
+        assert refresh and abs(refresh[0]["at"] - portal.now()) < 15
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=15)
+    assert process.returncode == 0, stderr
+    assert "help desk" not in stdout + stderr
+    status = cli("status", "--state", site)
+    assert re.search(r"clock: +1(199|200|201) s ahead of the portal", status.stdout), status.stdout
