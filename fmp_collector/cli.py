@@ -1,7 +1,8 @@
 """The ``fmp-collector`` command: enroll, run, status.
 
 Exit status: 0 success; 1 a failure (the message says which); 2 a usage error;
-3 the portal refused the collector's credential (revoked, or not enrolled there).
+3 the portal refused the collector's credential (revoked, or not enrolled there). A clock
+that is off is not a refused credential: the collector corrects it and goes on (never 3).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from fmp_collector import __version__
 from fmp_collector.identity import AlreadyEnrolled, NotEnrolled, enroll, load_identity
-from fmp_collector.portal import BadPortalUrl, PortalError, Unauthorized
+from fmp_collector.portal import BadPortalUrl, PortalError, Unauthorized, describe_offset
 from fmp_collector.settings import Settings, SettingsError, load_settings
 from fmp_collector.store import DB_NAME, Store
 
@@ -163,6 +164,8 @@ def status_data(state: Path) -> dict:
         except ConfigInvalid:
             config = None
         error = store.get("last_error") or {}
+        clock = store.get("clock_offset")
+        clock = clock if isinstance(clock, dict) else {}
         return {
             "portal": identity.portal,
             "collector": {
@@ -183,6 +186,9 @@ def status_data(state: Path) -> dict:
             "refused": store.refused_count,
             "last_error": error.get("text") or "",
             "last_error_at": error.get("at"),
+            # The portal's clock minus this machine's, in seconds (None: not measured yet).
+            "clock_offset": clock.get("offset"),
+            "clock_measured_at": clock.get("at"),
         }
 
 
@@ -210,6 +216,13 @@ def cmd_status(args) -> int:
         ("queue depth", f"{data['queue_depth']} (at most {data['queue_max']})"),
         ("dropped", str(data["dropped"])),
         ("refused", str(data["refused"])),
+        (
+            "clock",
+            "not measured yet"
+            if not isinstance(data["clock_offset"], int | float)
+            else describe_offset(data["clock_offset"])
+            + (" (results are dated by the portal's clock)" if abs(data["clock_offset"]) >= 1 else ""),
+        ),
         (
             "last error",
             f"{data['last_error']} ({_when(data['last_error_at'])})" if data["last_error"] else "none",

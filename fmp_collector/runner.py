@@ -193,6 +193,14 @@ def _hosts(network) -> list[str]:
     return [str(h) for h in hosts]
 
 
+def _offset(value) -> float:
+    if isinstance(value, dict):
+        value = value.get("offset")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return 0.0
+    return float(value)
+
+
 class Collector:
     def __init__(self, identity: Identity, key, settings: Settings, store: Store) -> None:
         self.identity, self.settings, self.store = identity, settings, store
@@ -202,6 +210,7 @@ class Collector:
             key=key,
             ca_bundle=settings.ca_bundle or identity.ca_bundle,
             timeout=settings.http_timeout,
+            clock_offset=_offset(store.get("clock_offset")),
         )
         self.client: SnmpClient | None = None
         self.semaphore = asyncio.Semaphore(settings.concurrency)
@@ -248,6 +257,8 @@ class Collector:
             self._error(str(exc))
             self.fatal = exc
             raise
+        finally:
+            self._note_clock()
         if self.reachable is False:
             logger.info("The portal answers again (%s)", self.portal.base)
             for backoff in self.backoff.values():
@@ -255,6 +266,23 @@ class Collector:
         self.reachable = True
         self.store.put("last_contact", time.time())
         return answer
+
+    def _note_clock(self) -> None:
+        """Keep the clock offset in the store (``status`` shows it) when it has moved."""
+        if not self.portal.clock_measured:
+            return
+        offset = round(self.portal.clock_offset, 1)
+        stored = self.store.get("clock_offset")
+        if (
+            not isinstance(stored, dict)
+            or abs(_offset(stored) - offset) >= 1
+            or time.time() - float(stored.get("at") or 0) >= 3600
+        ):
+            self.store.put("clock_offset", {"offset": offset, "at": time.time()})
+
+    def now(self) -> float:
+        """The portal's time: what the ``at`` of a result says (this machine's clock + offset)."""
+        return self.portal.now()
 
     def _error(self, text: str) -> None:
         self.store.put("last_error", {"at": time.time(), "text": text[:500]})
@@ -309,10 +337,12 @@ class Collector:
         key = f"device:{device.id}"
         self.in_flight.add(key)
         try:
-            at = time.time()
+            # ``started`` (this machine's clock) schedules the next poll; ``at`` (the portal's
+            # clock, as far as known) dates the result, so its age is right on a skewed machine.
+            started, at = time.time(), self.now()
             if limited:
                 async with self.semaphore:
-                    at = time.time()
+                    started, at = time.time(), self.now()
                     result = await probe(self.client, device.target, budget=POLL_BUDGET)
             else:
                 result = await probe(self.client, device.target, budget=POLL_BUDGET)
@@ -321,8 +351,8 @@ class Collector:
                 "observation",
                 {"device": device.id, "at": at, "observation": observation_to_dict(observation)},
             )
-            self.last[key] = at
-            self.store.mark_run(key, at, ok=result.ok)
+            self.last[key] = started
+            self.store.mark_run(key, started, ok=result.ok)
             if not result.ok:
                 logger.info("Device %s (%s) did not answer: %s", device.id, device.target.host, result.error)
             return result.ok
@@ -376,7 +406,7 @@ class Collector:
                     retries=0,
                 )
                 async with self.semaphore:
-                    at = time.time()
+                    at = self.now()
                     result = await probe(self.client, target, budget=DISCOVERY_BUDGET)
                 if result.ok and result.normalised is not None and result.normalised.is_printer:
                     found += 1

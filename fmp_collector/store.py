@@ -10,7 +10,9 @@ has acknowledged them:
   killed mid-upload sends the same rows under the same batch id again, and the portal, which
   has already seen that id, stores nothing twice.
 - A batch the portal refuses (4xx) moves to ``refused`` with the portal's reason: kept for
-  inspection, counted, not retried.
+  inspection, counted, not retried. That table is bounded: the newest ``REFUSED_KEEP`` rows
+  of the last ``REFUSED_DAYS`` days are kept; the count of all refused results (``refused``)
+  is kept in the counters.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from fmp_collector import protocol
 
 DB_NAME = "queue.sqlite3"
 ENVELOPE = 200  # bytes of the batch's JSON around its items
+REFUSED_KEEP = 10_000  # refused results kept for inspection (the newest)
+REFUSED_DAYS = 30  # ... and none older than this
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -82,6 +86,8 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
         self._depth = self.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        if self.get("refused") is None:  # a store from before the counter: count what it kept
+            self.put("refused", self.db.execute("SELECT COUNT(*) FROM refused").fetchone()[0])
 
     def close(self) -> None:
         self.db.close()
@@ -117,6 +123,10 @@ class Store:
 
     @property
     def refused_count(self) -> int:
+        """All results the portal ever refused (also those no longer kept in ``refused``)."""
+        return int(self.get("refused", 0))
+
+    def refused_kept(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM refused").fetchone()[0]
 
     # --- the queue ------------------------------------------------------------------------------
@@ -194,9 +204,12 @@ class Store:
         with self.db:
             self.db.execute("UPDATE results SET batch = NULL WHERE batch = ?", (batch,))
 
-    def refuse(self, batch: str, status: int, reason: str) -> int:
-        """The portal refused the batch (4xx): keep its rows apart, never send them again."""
-        now = time.time()
+    def refuse(
+        self, batch: str, status: int, reason: str, *, now: float | None = None, keep: int = REFUSED_KEEP
+    ) -> int:
+        """The portal refused the batch (4xx): keep its rows apart, never send them again.
+        Only the newest ``keep`` refused rows of the last REFUSED_DAYS days are kept."""
+        now = time.time() if now is None else now
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.execute(
@@ -205,6 +218,13 @@ class Store:
                 (status, reason[:1000], now, batch),
             )
             cursor = self.db.execute("DELETE FROM results WHERE batch = ?", (batch,))
+            self._add("refused", cursor.rowcount)
+            self.db.execute("DELETE FROM refused WHERE refused_at < ?", (now - REFUSED_DAYS * 86400,))
+            self.db.execute(
+                "DELETE FROM refused WHERE id < (SELECT MIN(id) FROM "
+                "(SELECT id FROM refused ORDER BY id DESC LIMIT ?))",
+                (keep,),
+            )
         self._depth -= cursor.rowcount
         return cursor.rowcount
 

@@ -145,6 +145,25 @@ def _int(value, name: str, low: int, high: int, *, optional: bool = True) -> int
     return value
 
 
+def _encodable(value: str) -> bool:
+    """Text that can be stored: UTF-8 encodable (no lone surrogate such as "\\ud800")."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _name(value) -> str:
+    """A field name as said in a refusal: short, printable, storable whatever was sent."""
+    text = value if isinstance(value, str) else repr(value)
+    return text[:50].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _unknown(keys) -> str:
+    return sorted(_name(k) for k in keys)[0]
+
+
 def _text(value, name: str, limit: int) -> str:
     if not isinstance(value, str):
         raise ObservationInvalid(f"{name}: a string is expected")
@@ -152,6 +171,17 @@ def _text(value, name: str, limit: int) -> str:
         raise ObservationInvalid(f"{name}: longer than {limit} characters")
     if "\x00" in value:
         raise ObservationInvalid(f"{name}: contains a NUL character")
+    if not _encodable(value):
+        raise ObservationInvalid(f"{name}: not valid Unicode text (a lone surrogate)")
+    return value
+
+
+def _choice(value, name: str, allowed: frozenset[str], what: str) -> str:
+    """One of ``allowed``; the type is checked first (a list or an object is not hashable)."""
+    if not isinstance(value, str):
+        raise ObservationInvalid(f"{name}: a string is expected")
+    if value not in allowed:
+        raise ObservationInvalid(f"{name}: unknown {what}")
     return value
 
 
@@ -167,13 +197,9 @@ def _supply(data, n: int) -> SupplyReading:
         raise ObservationInvalid(f"{where}: an object is expected")
     unknown = set(data) - {"index", "description", "type", "colour", "level", "max_capacity"}
     if unknown:
-        raise ObservationInvalid(f"{where}: unknown field {sorted(unknown)[0]}")
-    kind = data.get("type", "other")
-    if kind not in SUPPLY_KINDS:
-        raise ObservationInvalid(f"{where}.type: unknown supply type")
-    colour = data.get("colour", "")
-    if colour not in COLOURS:
-        raise ObservationInvalid(f"{where}.colour: unknown colour")
+        raise ObservationInvalid(f"{where}: unknown field {_unknown(unknown)}")
+    kind = _choice(data.get("type", "other"), f"{where}.type", SUPPLY_KINDS, "supply type")
+    colour = _choice(data.get("colour", ""), f"{where}.colour", COLOURS, "colour")
     return SupplyReading(
         index=_int(data.get("index"), f"{where}.index", 0, 2**32, optional=False),
         description=_text(data.get("description", ""), f"{where}.description", SUPPLY_TEXT_LIMIT),
@@ -212,17 +238,17 @@ def observation_from_dict(data, *, known_conditions: frozenset[str] | None = Non
         raise ObservationInvalid("observation: an object is expected")
     unknown = set(data) - _FIELDS
     if unknown:
-        raise ObservationInvalid(f"unknown field {sorted(unknown)[0]}")
+        raise ObservationInvalid(f"unknown field {_unknown(unknown)}")
     if "reachable" not in data:
         raise ObservationInvalid("reachable: missing")
-    overall = data.get("overall", "other")
-    if overall not in OVERALL_STATES:
-        raise ObservationInvalid("overall: unknown state")
+    overall = _choice(data.get("overall", "other"), "overall", OVERALL_STATES, "state")
     conditions = data.get("conditions", [])
     allowed = known_conditions if known_conditions is not None else frozenset(ERROR_BITS)
     if not isinstance(conditions, list) or len(conditions) > len(allowed):
         raise ObservationInvalid("conditions: a short list is expected")
     for code in conditions:
+        if not isinstance(code, str):
+            raise ObservationInvalid("conditions: a list of strings is expected")
         if code not in allowed:
             raise ObservationInvalid("conditions: unknown condition")
     supplies = data.get("supplies", [])
@@ -235,7 +261,7 @@ def observation_from_dict(data, *, known_conditions: frozenset[str] | None = Non
     if not isinstance(counters, dict):
         raise ObservationInvalid("counters: an object is expected")
     for name, value in counters.items():
-        if name not in COUNTER_NAMES:
+        if not isinstance(name, str) or name not in COUNTER_NAMES:
             raise ObservationInvalid("counters: unknown counter")
         _int(value, f"counters.{name}", 0, MAX_COUNTER_VALUE, optional=False)
     texts = {name: _text(data.get(name, ""), name, limit) for name, limit in TEXT_LIMITS.items()}

@@ -5,10 +5,12 @@ and records what the collector sent. The real portal is tested end to end elsewh
 from __future__ import annotations
 
 import datetime
+import email.utils
 import ipaddress
 import json
 import ssl
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -108,6 +110,14 @@ class FakePortal:
             def log_message(self, *args):
                 pass
 
+            def send_response(self, code, message=None):
+                # Like the real portal: every answer carries the portal's clock in ``Date``.
+                self.log_request(code)
+                self.send_response_only(code, message)
+                self.send_header("Server", self.version_string())
+                if portal.send_date:
+                    self.send_header("Date", email.utils.formatdate(portal.now(), usegmt=True))
+
             def do_GET(self):
                 self._handle("GET")
 
@@ -139,7 +149,8 @@ class FakePortal:
                 problem = portal.check(uid, method, self.path, body, self.headers)
                 if problem:
                     portal.refusals.append(problem)
-                    return self._send(401, {"error": "unauthorized", "detail": problem})
+                    error = "clock_skew" if problem.startswith("timestamp outside") else "unauthorized"
+                    return self._send(401, {"error": error, "detail": problem})
                 if path == "results/":
                     portal.arrived.append(json.loads(body)["batch"])
                     portal.hold.wait(30)
@@ -161,6 +172,11 @@ class FakePortal:
         self.hold = threading.Event()  # cleared: an upload waits here before it is stored
         self.hold.set()
         self.arrived: list[str] = []  # batch ids as they arrive, before the hold
+        self.clock_shift = 0.0  # seconds the portal's clock is ahead of this machine's
+        self.send_date = True  # a Date header on every answer
+
+    def now(self) -> float:
+        return time.time() + self.clock_shift
 
     def start(self) -> FakePortal:
         """Listen (again, on the same port after a stop), keeping what was received."""
@@ -213,6 +229,7 @@ class FakePortal:
                 headers.get(protocol.HEADER_TIMESTAMP, ""),
                 nonce,
                 headers.get(protocol.HEADER_SIGNATURE, ""),
+                now=self.now(),
             )
         except protocol.SignatureRefused as exc:
             return str(exc)

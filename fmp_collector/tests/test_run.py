@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -176,8 +177,63 @@ def test_a_revoked_collector_stops_with_a_clear_message(cli, portal, site):
     portal.revoked.update(portal.keys)
     out = once(cli, site)
     assert out.returncode == 3
-    assert "refused this collector's credential" in out.stderr and "enroll it again" in out.stderr
+    assert out.stderr.strip() == (
+        "fmp-collector: the portal refused this collector's credential (unknown or revoked collector): "
+        "it may have been revoked; ask the help desk for a new enrollment code"
+    )
     assert portal.stored == {}
+
+
+def test_a_clock_412_s_behind_is_corrected_and_results_are_dated_by_the_portals_clock(cli, portal, site):
+    portal.clock_shift = 412.0  # the portal's clock is 412 s ahead: this machine is behind
+    out = once(cli, site)
+    assert out.returncode == 0, out.stderr + out.stdout
+    # The first request was refused for its time, sent once more with the offset, then accepted.
+    assert portal.refusals == ["timestamp outside the allowed clock skew"]
+    assert [r for r in portal.requests if r[2] == 401] == [("GET", "/collector/v1/config/", 401)]
+    assert "412 s behind the portal" in out.stdout and "WARNING" in out.stdout
+    stored = portal.stored_observations()
+    assert len(stored) == 3
+    for item in stored:  # "data age" on the portal is right: dated by its clock
+        assert abs(item["at"] - portal.now()) < 10
+    status = cli("status", "--state", site)
+    assert re.search(r"clock: +41[123] s behind the portal", status.stdout), status.stdout
+    data = json.loads(cli("status", "--state", site, "--json").stdout)
+    assert 410 <= data["clock_offset"] <= 414
+    # The next run signs with the remembered offset from its first request: no refusal at all.
+    time_passes(site)
+    assert once(cli, site).returncode == 0
+    assert len(portal.refusals) == 1 and len(portal.stored_observations()) == 6
+
+
+def test_a_clock_ahead_is_corrected_too(cli, portal, site):
+    portal.clock_shift = -3600.0  # this machine is an hour ahead
+    out = once(cli, site)
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert "3600 s ahead of the portal" in out.stdout
+    assert all(abs(i["at"] - portal.now()) < 10 for i in portal.stored_observations())
+
+
+def test_a_clock_that_cannot_be_corrected_never_stops_the_collector(cli, portal, site):
+    portal.clock_shift = 1000.0
+    portal.send_date = False  # no Date to correct the offset from: every request refused
+    out = once(cli, site)
+    assert out.returncode == 1  # a failure to try again later, not a refused credential (3)
+    assert "even after correcting the clock" in out.stderr and "NTP" in out.stderr
+    assert "no Date to correct it from" in out.stderr and "help desk" not in out.stderr
+    assert portal.stored == {}
+    portal.send_date = True  # the portal says its time again: the collector goes on
+    assert once(cli, site).returncode == 0
+    assert len(portal.stored_observations()) == 3
+
+
+def test_a_small_offset_is_kept_without_a_warning(cli, portal, site):
+    portal.clock_shift = 2.0
+    out = once(cli, site)
+    assert out.returncode == 0 and portal.refusals == []
+    assert "behind the portal" not in out.stdout
+    data = json.loads(cli("status", "--state", site, "--json").stdout)
+    assert 0.5 <= data["clock_offset"] <= 3.5
 
 
 def test_a_full_queue_drops_the_oldest_results_and_says_so(cli, portal, site):
@@ -324,3 +380,58 @@ def test_a_collector_killed_mid_upload_resumes_with_the_same_batch(cli, portal, 
     assert out.returncode == 0, out.stderr
     assert portal.arrived == [portal.arrived[0]] * 2  # the same batch id, sent again
     assert len(portal.stored_observations()) == 3  # stored once
+
+
+def test_a_clock_that_jumps_while_running_is_followed(portal, tmp_path):
+    """The offset is measured on every answer: a clock set back by 10 minutes (NTP, or a
+    reboot without a real-time clock) costs one refused request, sent again at once."""
+    from fmp_collector.identity import enroll, load_identity
+    from fmp_collector.portal import Portal
+
+    portal.codes["JUMP"] = "ok"
+    enroll(portal.url, "JUMP", tmp_path)
+    identity, key = load_identity(tmp_path)
+    client = Portal(portal.url, uid=identity.uid, key=key)
+    assert client.request("GET", "config/").status == 200
+    assert abs(client.clock_offset) < 2
+    portal.clock_shift = 600.0
+    assert client.request("GET", "config/").status == 200  # refused once, then accepted
+    assert 598 <= client.clock_offset <= 602
+    assert client.request("GET", "config/").status == 200
+    assert len(portal.refusals) == 1
+    assert abs(client.now() - portal.now()) < 2
+
+
+def test_the_service_on_a_skewed_clock_keeps_running_and_follows_a_clock_change(cli, portal, site):
+    """The systemd unit does not restart after exit 3: a clock off must never cause it."""
+    portal.config["intervals"] = {"poll": 300, "commands": 1, "heartbeat": 1, "discovery": 86400}
+    portal.clock_shift = 900.0
+    log = site / "collector.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fmp_collector", "run", "--state", str(site)],
+        cwd=ROOT,
+        env=clean_env(FMP_COLLECTOR_LOG_FILE=str(log)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert wait_for(lambda: len(portal.stored_observations()) == 3, 20)
+        assert all(abs(o["at"] - portal.now()) < 15 for o in portal.stored_observations())
+        assert wait_for(lambda: log.exists() and "900 s behind the portal" in log.read_text(), 10)
+        portal.clock_shift = -1200.0  # the portal's clock (or this machine's) moves meanwhile
+        beats = len(portal.heartbeats)
+        assert wait_for(lambda: len(portal.heartbeats) > beats + 1, 15)
+        assert process.poll() is None  # still running
+        assert "1200 s ahead of the portal" in log.read_text()
+        portal.commands = [{"id": 31, "device": 1, "kind": "refresh", "args": {}}]
+        assert wait_for(lambda: 31 in portal.answers, 10)
+        refresh = [o for o in portal.stored_observations() if o["observation"]["trigger"] == "refresh"]
+        assert refresh and abs(refresh[0]["at"] - portal.now()) < 15
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=15)
+    assert process.returncode == 0, stderr
+    assert "help desk" not in stdout + stderr
+    status = cli("status", "--state", site)
+    assert re.search(r"clock: +1(199|200|201) s ahead of the portal", status.stdout), status.stdout

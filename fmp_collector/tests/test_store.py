@@ -89,3 +89,49 @@ def test_a_batch_given_back_is_sent_again_in_smaller_pieces(tmp_path):
         store.release(batch.batch)
         half = store.next_batch(max_items=2)
         assert half.batch != batch.batch and [o["device"] for o in half.observations] == [0, 1]
+
+
+def _refuse_one(store: Store, n: int, *, now: float, keep: int | None = None) -> None:
+    store.add("observation", item(n))
+    batch = store.next_batch(max_items=1)
+    kwargs = {} if keep is None else {"keep": keep}
+    assert store.refuse(batch.batch, 400, "invalid: bad", now=now, **kwargs) == 1
+
+
+def test_the_refused_table_keeps_only_the_newest_rows_but_counts_them_all(tmp_path):
+    now = 1764590000.0
+    with Store(tmp_path) as store:
+        for n in range(12):
+            _refuse_one(store, n, now=now + n, keep=5)
+        assert store.refused_kept() == 5
+        assert [r["item"]["device"] for r in store.refused()] == [7, 8, 9, 10, 11]  # the newest
+        assert store.refused_count == 12
+    with Store(tmp_path) as store:  # the count survives a restart
+        assert store.refused_count == 12
+
+
+def test_refused_rows_older_than_30_days_are_forgotten(tmp_path):
+    day = 86400.0
+    now = 1764590000.0
+    with Store(tmp_path) as store:
+        _refuse_one(store, 1, now=now - 40 * day)
+        _refuse_one(store, 2, now=now - 10 * day)
+        _refuse_one(store, 3, now=now)
+        assert [r["item"]["device"] for r in store.refused()] == [2, 3]
+        assert store.refused_count == 3
+
+
+def test_the_default_bound_is_ten_thousand_rows(tmp_path):
+    from fmp_collector import store as store_module
+
+    assert store_module.REFUSED_KEEP == 10_000
+    assert store_module.REFUSED_DAYS == 30
+
+
+def test_a_store_from_before_the_counter_counts_what_it_kept(tmp_path):
+    with Store(tmp_path) as store:
+        _refuse_one(store, 1, now=1764590000.0)
+        _refuse_one(store, 2, now=1764590001.0)
+        store.db.execute("DELETE FROM meta WHERE key = 'refused'")
+    with Store(tmp_path) as store:
+        assert store.refused_count == 2
