@@ -742,7 +742,13 @@ def _discovered_record(collector: Collector, item: dict):
         _conflict_record(collector, {known.pk})
         return None
     if known is not None:
-        device_address_match(account_id=collector.account_id, serial=observation.serial, host=host, port=port)
+        device_address_match(
+            account_id=collector.account_id,
+            serial=observation.serial,
+            host=host,
+            port=port,
+            collector_id=collector.pk,
+        )
         device = Device.objects.select_related("model__manufacturer", "state").get(pk=known.pk)
         return PollOutcome(device, observation, _when(item["at"]))
     if not observation.reachable:
