@@ -38,12 +38,20 @@ def _body(request) -> bytes:
 
 
 def _json(body: bytes):
+    """The body's JSON value. Text that cannot be stored is refused here, for every
+    endpoint: a lone surrogate (``"\\ud800"``) is valid JSON but not valid Unicode, and
+    PostgreSQL refuses it (a 500 instead of a clear answer)."""
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+        data = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise CollectorRefused(
             400, "invalid", f"the body is not valid JSON ({exc.__class__.__name__})"
         ) from exc
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CollectorRefused(400, "invalid", "text that is not valid Unicode") from exc
+    return data
 
 
 def _no_constant(name: str):

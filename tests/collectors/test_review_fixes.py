@@ -4,6 +4,7 @@ clock skew, retention, worded results."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -65,3 +66,64 @@ def test_the_central_pollers_foreign_answer_does_not_move_a_collectors_device(cc
     )
     theirs.refresh_from_db()
     assert str(theirs.ip_address) == "10.1.2.5"
+
+
+# --- 2. text that is not valid Unicode is a 400, never a 500 ------------------------------
+
+LONE = '"\\ud800"'  # valid JSON, not valid Unicode (a lone surrogate)
+
+
+def assert_not_unicode(response):
+    assert response.status_code == 400, (response.status_code, response.content)
+    assert response.json() == {"error": "invalid", "detail": "text that is not valid Unicode"}
+
+
+@pytest.mark.parametrize("field", ["hostname", "last_error"])
+def test_a_heartbeat_with_a_lone_surrogate_is_400(cc, field):
+    assert_not_unicode(cc.post("heartbeat/", raw=f'{{"queue_depth": 1, "{field}": {LONE}}}'.encode()))
+    cc.collector.refresh_from_db()
+    assert cc.collector.queue_depth == 0
+
+
+def test_an_enrollment_with_a_lone_surrogate_is_400(account, client):
+    from collectors.services import collector_create
+    from fmp_collector import protocol
+
+    collector, code = collector_create(account=account, name="new box", by=None)
+    key = protocol.public_key_text(protocol.new_key())
+    raw = f'{{"code": "{code}", "public_key": "{key}", "hostname": {LONE}, "version": "1"}}'
+    response = client.post("/collector/v1/enroll/", raw.encode(), content_type="application/json")
+    assert_not_unicode(response)
+    collector.refresh_from_db()
+    assert not collector.public_key
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{{"ok": false, "detail": {lone}}}',
+        '{{"ok": true, "detail": "set", "result": {{"location": {lone}}}}}',
+    ],
+)
+def test_a_command_answer_with_a_lone_surrogate_is_400(cc, account, site, raw):
+    from printers.models import DeviceCommand
+
+    device = factories.device(account, site, collector=cc.collector, ip_address="10.1.2.3")
+    queued = DeviceCommand.objects.create(
+        device=device, collector=cc.collector, kind="location", args={"location": "x"}
+    )
+    cc.get("commands/")
+    assert_not_unicode(cc.post(f"commands/{queued.pk}/", raw=raw.format(lone=LONE).encode()))
+    queued.refresh_from_db()
+    assert queued.status == "delivered"
+
+
+def test_results_with_a_lone_surrogate_are_400(cc, account, site):
+    from collectors.models import CollectorBatch
+
+    device = factories.device(account, site, collector=cc.collector, ip_address="10.1.2.3")
+    body = batch([item(device)])
+    raw = json.dumps(body).replace('"printer-1"', LONE)
+    assert LONE in raw
+    assert_not_unicode(cc.post("results/", raw=raw.encode()))
+    assert not CollectorBatch.objects.exists()
