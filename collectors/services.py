@@ -643,41 +643,76 @@ def collector_batch_store(*, batch_id: int) -> bool:
     times. Idempotent: a batch stored is not stored again, and an observation no newer than
     the device's last stored attempt is skipped. False when there was nothing to do.
 
+    A collector's uploads are stored in the order they were received, whichever worker
+    gets which task first: under a per-collector lock, its queued uploads up to and
+    including this one are stored oldest first (a later task for one of them is a no-op).
+    Otherwise a newer upload stored first would make the older one's polls look stale and
+    they would be skipped: its levels, counters and meter reads lost.
+
     A batch of a collector revoked since it was received is not stored (a revoked key may be
     a stolen one). A batch that cannot be stored for another reason than the database being
-    unavailable is marked failed with the reason (for the help desk), not retried forever.
+    unavailable is marked failed with the reason (for the help desk), not retried forever;
+    its payload is cleared either way.
     """
+    from django.db import InterfaceError, OperationalError
+
+    target = CollectorBatch.objects.filter(pk=batch_id).values_list("collector_id", "status").first()
+    if target is None or target[1] != CollectorBatch.Status.QUEUED:
+        return False
+    collector_id = target[0]
+    try:
+        with transaction.atomic():
+            _collector_lock(collector_id)  # waits for another worker storing this collector's
+            batches = list(
+                CollectorBatch.objects.select_for_update(of=("self",))
+                .select_related("collector__account", "collector__site")
+                .filter(collector_id=collector_id, pk__lte=batch_id, status=CollectorBatch.Status.QUEUED)
+                .order_by("pk")
+            )
+            if batch_id not in {b.pk for b in batches}:
+                return False  # stored meanwhile, with an older one
+            for batch in batches:
+                _batch_store_one(batch)
+        return True
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: the batches stay queued and are queued again by beat
+
+
+def _collector_lock(collector_id: int) -> None:
+    """Wait for, then hold until the transaction ends, the lock of this collector's uploads.
+    SQLite (the demo) needs none: its writers take turns."""
+    from django.db import connection
+
+    from fmp.db import advisory_lock_key
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [advisory_lock_key(f"collector-batches-{collector_id}")]
+            )
+
+
+def _batch_store_one(batch: CollectorBatch) -> None:
     from django.db import DatabaseError, InterfaceError, OperationalError
 
     try:
         with transaction.atomic():
-            batch = (
-                CollectorBatch.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("collector__account", "collector__site")
-                .filter(pk=batch_id, status=CollectorBatch.Status.QUEUED)
-                .first()
-            )
-            if batch is None:
-                return False
             if batch.collector.revoked_at is not None:
                 batch.status = CollectorBatch.Status.FAILED
                 error = "the collector was revoked before this upload was stored"
             else:
                 batch.status = CollectorBatch.Status.STORED
                 error = _batch_outcomes_store(batch)
-            batch.stored_at = timezone.now()
-            batch.payload = {}
             batch.error = error[:500]
-            batch.save(update_fields=["status", "stored_at", "payload", "error"])
-        return True
     except (OperationalError, InterfaceError):
-        raise  # the database is away: the batch stays queued and is queued again by beat
+        raise
     except (DatabaseError, ValueError, KeyError, TypeError) as exc:
-        logger.exception("Collector upload %s could not be stored", batch_id)
-        CollectorBatch.objects.filter(pk=batch_id, status=CollectorBatch.Status.QUEUED).update(
-            status=CollectorBatch.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:500]
-        )
-        return False
+        logger.exception("Collector upload %s could not be stored", batch.pk)
+        batch.status = CollectorBatch.Status.FAILED
+        batch.error = f"{exc.__class__.__name__}: {exc}"[:500]
+    batch.stored_at = timezone.now()
+    batch.payload = {}
+    batch.save(update_fields=["status", "stored_at", "payload", "error"])
 
 
 def _batch_outcomes_store(batch: CollectorBatch) -> str:

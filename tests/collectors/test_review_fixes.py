@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import pytest
 
@@ -127,3 +128,43 @@ def test_results_with_a_lone_surrogate_are_400(cc, account, site):
     assert LONE in raw
     assert_not_unicode(cc.post("results/", raw=raw.encode()))
     assert not CollectorBatch.objects.exists()
+
+
+# --- 3. a collector's uploads are stored in the order they were received ----------------
+
+
+def test_two_uploads_stored_in_the_reverse_order_keep_the_whole_history(cc, account, site):
+    from collectors.models import CollectorBatch
+    from collectors.services import collector_batch_accept, collector_batch_store
+    from printers.models import CounterSample, PollAttempt
+
+    device = factories.device(account, site, collector=cc.collector, ip_address="10.1.2.3", serial="SN-O")
+    t0 = time.time() - 3600
+    first = batch(
+        [item(device, at=t0 + n * 60, serial="SN-O", counters={"total": 100 + n}) for n in range(3)]
+    )
+    second = batch([item(device, at=t0 + 600, serial="SN-O", counters={"total": 200})])
+    for body in (first, second):
+        status, _answer = collector_batch_accept(collector=cc.collector, body=body, enqueue=lambda pk: None)
+        assert status == 202
+    older, newer = CollectorBatch.objects.order_by("pk")
+    assert collector_batch_store(batch_id=newer.pk) is True  # its worker got there first
+    assert collector_batch_store(batch_id=older.pk) is False  # already stored, in order
+    assert set(CollectorBatch.objects.values_list("status", flat=True)) == {"stored"}
+    history = CounterSample.objects.filter(device=device, counter="total").order_by("observed_at")
+    assert [s.value for s in history] == [100, 101, 102, 200]
+    assert PollAttempt.objects.filter(device=device).count() == 4
+    device.state.refresh_from_db()
+    assert device.state.total_pages == 200
+
+
+def test_an_upload_that_cannot_be_stored_is_failed_and_its_payload_cleared(cc, account, site):
+    from collectors.models import CollectorBatch
+    from collectors.services import collector_batch_accept, collector_batch_store
+
+    device = factories.device(account, site, collector=cc.collector, ip_address="10.1.2.3")
+    collector_batch_accept(collector=cc.collector, body=batch([item(device)]), enqueue=lambda pk: None)
+    CollectorBatch.objects.update(payload={"observations": [{"device": device.pk}]})  # no "at"
+    assert collector_batch_store(batch_id=CollectorBatch.objects.get().pk) is True
+    failed = CollectorBatch.objects.get()
+    assert failed.status == "failed" and "KeyError" in failed.error and failed.payload == {}
