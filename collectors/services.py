@@ -585,9 +585,13 @@ def collector_batch_accept(*, collector: Collector, body, enqueue: Callable[[int
     """Validate one upload whole, then keep it for a worker (``enqueue(batch pk)`` runs once
     the row is committed). Returns the HTTP status and the answer.
 
-    A device of another account refuses the batch (403, logged as a security warning); a
-    device of its account that another collector owns, or that is polled centrally, is
-    ignored and recorded as a conflict; a batch id already received stores nothing new.
+    An item about a device that is not this collector's is ignored and listed in
+    ``ignored``, the same answer whatever the reason (another account, another collector,
+    central, an unknown or deleted id, an inactive account): the answer tells nothing of
+    other accounts' devices, and one such device does not refuse the collector's other
+    results. Another account's device is logged as a security warning; a device of its
+    account that another collector owns, or that is polled centrally, is recorded as a
+    conflict. A batch id already received stores nothing new.
     """
     batch_id, observations, discovered = _batch_validate(body)
     if CollectorBatch.objects.filter(collector=collector, batch_id=batch_id).exists():
@@ -603,19 +607,24 @@ def collector_batch_accept(*, collector: Collector, body, enqueue: Callable[[int
     foreign = sorted(pk for pk, (account_id, _c) in devices.items() if account_id not in family)
     if foreign:
         security_logger.warning(
-            "Collector %s (%s, account %s) reported device(s) %s of another account: batch %s refused",
+            "Collector %s (%s, account %s) reported device(s) %s of another account in batch %s: "
+            "ignored, nothing stored",
             collector.uid,
             collector.name,
             collector.account_id,
             foreign,
             batch_id,
         )
-        raise CollectorRefused(
-            403, "forbidden", f"device {foreign[0]} is not a device of this collector's account"
-        )
     inactive = Account.objects.inactive_ids()
-    conflicts = {pk for pk, (_a, owner) in devices.items() if owner != collector.pk}
-    ignored = sorted({pk for pk in ids if pk not in devices or devices[pk][0] in inactive} | conflicts)
+    conflicts = {
+        pk
+        for pk, (account_id, owner) in devices.items()
+        if owner != collector.pk and account_id in family and account_id not in inactive
+    }
+    ignored = sorted(
+        {pk for pk in ids if pk not in devices or devices[pk][0] in inactive or devices[pk][0] not in family}
+        | conflicts
+    )
     accepted = [item for item in observations if item["device"] not in set(ignored)]
     try:
         with transaction.atomic():
