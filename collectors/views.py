@@ -11,6 +11,7 @@ import functools
 import json
 
 from django.http import JsonResponse
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from collectors import services
@@ -62,9 +63,7 @@ def endpoint(method: str, *, signed: bool = True):
     """One collector endpoint: its method, the body's size, the signature, JSON errors."""
 
     def decorate(view):
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapper(request, **kwargs):
+        def answer(request, **kwargs):
             if any(not 0 < value <= MAX_ID for value in kwargs.values()):
                 return error(404, "not_found", "no such object")  # beyond any database id
             if request.method != method:
@@ -79,9 +78,23 @@ def endpoint(method: str, *, signed: bool = True):
             except CollectorRefused as refused:
                 return error(refused.status, refused.code, refused.detail)
 
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request, **kwargs):
+            return _dated(answer(request, **kwargs))
+
         return wrapper
 
     return decorate
+
+
+def _dated(response):
+    """Every answer carries the portal's time (``Date``): a collector whose clock is off
+    corrects its offset from it (gunicorn and runserver add one; Django's test client and
+    other servers may not)."""
+    if not response.has_header("Date"):
+        response["Date"] = http_date()
+    return response
 
 
 @endpoint("POST", signed=False)
@@ -153,4 +166,4 @@ def heartbeat(request, collector, data):
 
 @csrf_exempt
 def not_found(request):
-    return error(404, "not_found", "no such collector endpoint (see fmp_collector/PROTOCOL.md)")
+    return _dated(error(404, "not_found", "no such collector endpoint (see fmp_collector/PROTOCOL.md)"))
