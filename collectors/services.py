@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Account
 from collectors.models import Collector, CollectorBatch, CollectorConflict, CollectorNonce, EnrollmentCode
@@ -36,6 +37,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # base32 without the look-al
 CODE_LENGTH = 20  # 20 characters of 32 = 100 bits
 UNRESPONSIVE_CODE = "collector_unresponsive"
 STALE_BATCH_AFTER = timedelta(minutes=5)
+REVOKED_RESULT = gettext_noop("the collector was revoked")  # translated where it is shown
 
 
 class CollectorRefused(Exception):
@@ -137,6 +139,14 @@ def collector_revoke(*, collector: Collector, by=None) -> bool:
     now = timezone.now()
     changed = Collector.objects.filter(pk=collector.pk, revoked_at__isnull=True).update(revoked_at=now)
     EnrollmentCode.objects.filter(collector=collector, used_at__isnull=True).update(used_at=now)
+    # Nothing it was asked will be answered: its commands expire (the result is translated
+    # where it is shown) and the grid stops showing refreshes as pending.
+    DeviceCommand.objects.filter(
+        collector=collector, status__in=(DeviceCommand.Status.PENDING, DeviceCommand.Status.DELIVERED)
+    ).update(status=DeviceCommand.Status.EXPIRED, completed_at=now, result=REVOKED_RESULT)
+    Device.objects.filter(collector=collector, refresh_requested_at__isnull=False).update(
+        refresh_requested_at=None
+    )
     if changed:
         collector.revoked_at = now
         logger.warning("Collector %s (%s) revoked by %s", collector.uid, collector.name, by)

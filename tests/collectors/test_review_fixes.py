@@ -168,3 +168,65 @@ def test_an_upload_that_cannot_be_stored_is_failed_and_its_payload_cleared(cc, a
     assert collector_batch_store(batch_id=CollectorBatch.objects.get().pk) is True
     failed = CollectorBatch.objects.get()
     assert failed.status == "failed" and "KeyError" in failed.error and failed.payload == {}
+
+
+# --- 6. revoking a collector ends what it was asked ---------------------------------------
+
+
+def test_revoking_expires_its_commands_and_ends_the_pending_refreshes(
+    cc, account, site, manager_client, manager
+):
+    from django.utils import timezone
+
+    from collectors.services import collector_revoke
+    from printers.models import DeviceCommand
+    from tests.collectors.printer_side import in_english
+
+    in_english(manager)
+    device = factories.device(
+        account,
+        site,
+        collector=cc.collector,
+        ip_address="10.1.2.3",
+        state="ok",
+        refresh_requested_at=timezone.now(),
+    )
+    pending = DeviceCommand.objects.create(device=device, collector=cc.collector, kind="reset", args={})
+    delivered = DeviceCommand.objects.create(device=device, collector=cc.collector, kind="refresh", args={})
+    cc.get("commands/")
+    done = DeviceCommand.objects.create(
+        device=device, collector=cc.collector, kind="reset", args={}, status="done"
+    )
+    assert 'hx-trigger="every 3s"' in manager_client.get(f"/printers/{device.pk}/").content.decode()
+    collector_revoke(collector=cc.collector)
+    for command in (pending, delivered):
+        command.refresh_from_db()
+        assert command.status == "expired" and command.result == "the collector was revoked"
+    done.refresh_from_db()
+    assert done.status == "done"
+    device.refresh_from_db()
+    assert device.refresh_requested_at is None
+    page = manager_client.get(f"/printers/{device.pk}/").content.decode()
+    assert 'hx-trigger="every 3s"' not in page and "the collector was revoked" in page
+
+
+# --- 10. the panel says when this device was last reported -------------------------------
+
+
+def test_the_panel_says_when_this_device_was_last_reported(cc, account, site, manager_client, manager):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.collectors.printer_side import in_english
+
+    in_english(manager)
+    device = factories.device(account, site, collector=cc.collector, ip_address="10.1.2.3", state="ok")
+    device.state.last_attempt_at = timezone.now() - timedelta(hours=5, seconds=5)
+    device.state.save()
+    page = " ".join(manager_client.get(f"/printers/{device.pk}/").content.decode().split())
+    line = page[page.find("collector-line") :][:600]
+    assert "this device last reported 5 hours ago" in page, line
+    silent = factories.device(account, site, collector=cc.collector, ip_address="10.1.2.4")
+    page = " ".join(manager_client.get(f"/printers/{silent.pk}/").content.decode().split())
+    assert "this device has not been reported yet" in page
