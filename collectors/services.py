@@ -636,6 +636,8 @@ def collector_batch_accept(*, collector: Collector, body, enqueue: Callable[[int
         | conflicts
     )
     accepted = [item for item in observations if item["device"] not in set(ignored)]
+    found, ignored_found = _discovered_in_ranges(collector, discovered, batch_id)
+    discovered = [discovered[n] for n in found]
     try:
         with transaction.atomic():
             if conflicts:
@@ -650,7 +652,50 @@ def collector_batch_accept(*, collector: Collector, body, enqueue: Callable[[int
     except IntegrityError:  # the same batch, sent twice at the same moment
         return 200, {"batch": str(batch_id), "duplicate": True}
     transaction.on_commit(lambda: enqueue(batch.pk))
-    return 202, {"batch": str(batch_id), "accepted": len(accepted) + len(discovered), "ignored": ignored}
+    return 202, {
+        "batch": str(batch_id),
+        "accepted": len(accepted) + len(discovered),
+        "ignored": ignored,
+        "ignored_discovered": ignored_found,
+    }
+
+
+def _discovered_in_ranges(
+    collector: Collector, discovered: list[dict], batch_id
+) -> tuple[list[int], list[int]]:
+    """The indexes of the discovered items that may become devices, and of those ignored: a
+    discovered printer must name an enabled discovery range of this collector, lie in its
+    addresses and have been asked with its port, version and community (a collector cannot
+    create devices anywhere else)."""
+    if not discovered:
+        return [], []
+    ranges = {}
+    for rng in collector.discovery_ranges.filter(enabled=True):
+        try:
+            ranges[rng.pk] = (rng.network(), rng.snmp_port, rng.snmp_version, rng.snmp_community)
+        except ValueError:
+            continue
+    kept, ignored = [], []
+    for n, item in enumerate(discovered):
+        rng = ranges.get(item.get("range"))
+        if (
+            rng is not None
+            and ipaddress.ip_address(item["host"]) in rng[0]
+            and (item["port"], item["version"], item["community"]) == rng[1:]
+        ):
+            kept.append(n)
+        else:
+            ignored.append(n)
+    if ignored:
+        security_logger.warning(
+            "Collector %s (%s) reported discovered printer(s) outside its discovery ranges in batch %s: "
+            "%s ignored",
+            collector.uid,
+            collector.name,
+            batch_id,
+            [discovered[n]["host"] for n in ignored][:20],
+        )
+    return kept, ignored
 
 
 def _when(at: float) -> datetime:

@@ -198,13 +198,22 @@ def test_a_device_another_collector_owns_is_ignored_and_a_conflict(cc, device, a
     assert CollectorConflict.objects.get(device=theirs).reports == 2
 
 
-def test_a_discovered_printer_appears_as_newly_discovered_in_its_account_and_site(cc, account, site):
+@pytest.fixture
+def sweep(cc, account, site):
+    from printers.models import DiscoveryRange
+
+    return DiscoveryRange.objects.create(
+        account=account, site=site, cidr="10.1.2.0/24", collector=cc.collector, snmp_community="public"
+    )
+
+
+def test_a_discovered_printer_appears_as_newly_discovered_in_its_account_and_site(cc, account, site, sweep):
     found = {
         "host": "10.1.2.40",
         "port": 161,
         "version": "2c",
         "community": "public",
-        "range": None,
+        "range": sweep.pk,
         "at": time.time() - 30,
         "observation": observation(serial="NEW-SN-9", counters={"total": 4242}),
     }
@@ -220,7 +229,7 @@ def test_a_discovered_printer_appears_as_newly_discovered_in_its_account_and_sit
     assert Device.objects.filter(serial_number="NEW-SN-9").count() == 1
 
 
-def test_a_discovered_serial_owned_by_another_collector_is_a_conflict(cc, account, site):
+def test_a_discovered_serial_owned_by_another_collector_is_a_conflict(cc, account, site, sweep):
     other, _key = enrolled(account, name="other box")
     theirs = factories.device(account, site, collector=other, ip_address="10.5.5.5", serial="OWNED-1")
     found = {
@@ -228,6 +237,7 @@ def test_a_discovered_serial_owned_by_another_collector_is_a_conflict(cc, accoun
         "port": 161,
         "version": "2c",
         "community": "public",
+        "range": sweep.pk,
         "at": time.time() - 30,
         "observation": observation(serial="OWNED-1"),
     }

@@ -13,7 +13,7 @@ import pytest
 from accounts.models import Account, Site
 from printers.models import Device, DeviceEvent
 from tests import factories
-from tests.collectors.conftest import batch, item
+from tests.collectors.conftest import batch, enrolled, item
 
 pytestmark = pytest.mark.django_db
 
@@ -230,3 +230,52 @@ def test_the_panel_says_when_this_device_was_last_reported(cc, account, site, ma
     silent = factories.device(account, site, collector=cc.collector, ip_address="10.1.2.4")
     page = " ".join(manager_client.get(f"/printers/{silent.pk}/").content.decode().split())
     assert "this device has not been reported yet" in page
+
+
+# --- 5. a collector creates devices only in its own discovery ranges ---------------------
+
+
+def test_discovered_printers_outside_the_collectors_ranges_are_ignored(cc, account, site, caplog):
+    from printers.models import DiscoveryRange
+    from tests.collectors.conftest import observation
+
+    sweep = DiscoveryRange.objects.create(
+        account=account, site=site, cidr="10.1.2.0/24", collector=cc.collector, snmp_community="public"
+    )
+    off = DiscoveryRange.objects.create(
+        account=account, cidr="10.1.3.0/24", collector=cc.collector, enabled=False
+    )
+    other, _key = enrolled(account, name="other box")
+    theirs = DiscoveryRange.objects.create(account=account, cidr="10.1.4.0/24", collector=other)
+    central = DiscoveryRange.objects.create(account=account, cidr="10.1.5.0/24")
+
+    def found(host, rng, n, **change):
+        return {
+            "host": host,
+            "port": 161,
+            "version": "2c",
+            "community": "public",
+            "range": rng,
+            "at": time.time() - 30,
+            "observation": observation(serial=f"FOUND-{n}"),
+            **change,
+        }
+
+    items = [
+        found("10.1.2.40", sweep.pk, 0),  # the only good one
+        found("10.1.2.41", None, 1),
+        found("10.9.9.9", sweep.pk, 2),  # outside the range
+        found("10.1.3.5", off.pk, 3),
+        found("10.1.4.5", theirs.pk, 4),
+        found("10.1.5.5", central.pk, 5),
+        found("10.1.2.42", sweep.pk, 6, port=1161),
+        found("10.1.2.43", sweep.pk, 7, community="private"),
+        found("10.1.2.44", 999_999, 8),
+    ]
+    with caplog.at_level(logging.WARNING, logger="fmp.security"):
+        response = cc.post("results/", batch(discovered=items))
+    assert response.status_code == 202, response.content
+    assert response.json()["accepted"] == 1
+    assert response.json()["ignored_discovered"] == list(range(1, 9))
+    assert list(Device.objects.values_list("serial_number", flat=True)) == ["FOUND-0"]
+    assert any("outside its discovery ranges" in r.getMessage() for r in caplog.records)
