@@ -161,6 +161,19 @@ def collector_nonces_prune() -> int:
     return deleted
 
 
+def collector_batches_prune() -> int:
+    """Forget uploads stored or failed more than ``FMP_COLLECTOR_BATCH_RETENTION_DAYS`` ago
+    (queued ones are kept until stored). A batch re-sent after its row is gone stores
+    nothing twice: its polls are no newer than the devices' last ones and are skipped."""
+    cutoff = timezone.now() - timedelta(days=settings.FMP_COLLECTOR_BATCH_RETENTION_DAYS)
+    deleted, _rows = (
+        CollectorBatch.objects.exclude(status=CollectorBatch.Status.QUEUED)
+        .filter(received_at__lt=cutoff)
+        .delete()
+    )
+    return deleted
+
+
 # --- configuration and commands ------------------------------------------------------------
 
 

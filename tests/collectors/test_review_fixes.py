@@ -163,7 +163,8 @@ def test_an_upload_that_cannot_be_stored_is_failed_and_its_payload_cleared(cc, a
     from collectors.services import collector_batch_accept, collector_batch_store
 
     device = factories.device(account, site, collector=cc.collector, ip_address="10.1.2.3")
-    collector_batch_accept(collector=cc.collector, body=batch([item(device)]), enqueue=lambda pk: None)
+    other, _key = enrolled(account, name="other box")
+    collector_batch_accept(collector=other, body=batch(), enqueue=lambda pk: None)
     CollectorBatch.objects.update(payload={"observations": [{"device": device.pk}]})  # no "at"
     assert collector_batch_store(batch_id=CollectorBatch.objects.get().pk) is True
     failed = CollectorBatch.objects.get()
@@ -279,3 +280,30 @@ def test_discovered_printers_outside_the_collectors_ranges_are_ignored(cc, accou
     assert response.json()["ignored_discovered"] == list(range(1, 9))
     assert list(Device.objects.values_list("serial_number", flat=True)) == ["FOUND-0"]
     assert any("outside its discovery ranges" in r.getMessage() for r in caplog.records)
+
+
+# --- 8. uploads are forgotten after their retention; a re-sent one still stores once ----
+
+
+def test_old_uploads_are_pruned_and_a_batch_resent_after_stores_nothing_twice(cc, account, site, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from collectors.models import CollectorBatch
+    from collectors.services import collector_batch_accept
+    from collectors.tasks import collector_nonces_prune
+    from printers.models import CounterSample, PollAttempt
+
+    device = factories.device(account, site, collector=cc.collector, ip_address="10.1.2.3", serial="SN-P")
+    body = batch([item(device, serial="SN-P", at=time.time() - 20 * 86400)])
+    assert cc.post("results/", body).status_code == 202
+    other, _key = enrolled(account, name="other box")
+    collector_batch_accept(collector=other, body=batch(), enqueue=lambda pk: None)
+    CollectorBatch.objects.update(received_at=timezone.now() - timedelta(days=15))
+    counts = PollAttempt.objects.count(), CounterSample.objects.count()
+    collector_nonces_prune.apply()  # the beat task
+    assert list(CollectorBatch.objects.values_list("status", flat=True)) == ["queued"]  # kept
+    again = cc.post("results/", body)
+    assert again.status_code == 202  # not known any more, but nothing is stored twice
+    assert (PollAttempt.objects.count(), CounterSample.objects.count()) == counts
