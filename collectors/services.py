@@ -358,9 +358,15 @@ def collector_command_complete(*, collector: Collector, command_id: int, body) -
             return command  # already answered (the collector did not hear our answer)
         command.status = DeviceCommand.Status.DONE if ok else DeviceCommand.Status.FAILED
         command.completed_at = timezone.now()
-        command.result = detail
-        command.save(update_fields=["status", "completed_at", "result"])
         device, user = command.device, command.created_by
+        # Worded by the portal, in the requester's language; the collector's own (English)
+        # text is technical detail for the help desk only (the log and the event's data).
+        with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+            worded = "" if ok else command_failure_text(kind=command.kind, detail=detail, result=result)
+        if detail and not ok:
+            logger.info("Collector %s: command %s failed: %s", collector.uid, command.pk, detail)
+        command.result = worded
+        command.save(update_fields=["status", "completed_at", "result"])
         if command.kind == DeviceCommand.Kind.LOCATION and ok:
             device.printer_location = location
             device.save(update_fields=["printer_location"])
@@ -369,7 +375,11 @@ def collector_command_complete(*, collector: Collector, command_id: int, body) -
                 device_event_record(device=device, key="printers.device.reset", user=user)
             else:
                 device_event_record(
-                    device=device, key="printers.device.reset_failed", user=user, error=detail[:200]
+                    device=device,
+                    key="printers.device.reset_failed",
+                    user=user,
+                    error=worded[:200],
+                    technical=detail[:200],
                 )
         elif command.kind == DeviceCommand.Kind.TEST_PAGE and ok:
             device_event_record(device=device, key="printers.device.test_page", user=user)
@@ -377,6 +387,25 @@ def collector_command_complete(*, collector: Collector, command_id: int, body) -
             # No fresh status will come: the grid stops showing the request as pending.
             Device.objects.filter(pk=device.pk).update(refresh_requested_at=None)
     return command
+
+
+def command_failure_text(*, kind: str, detail: str, result: dict) -> str:
+    """Why a collector's command failed, worded by the portal (in the active language) from
+    the structured ``result`` the collector sends (``fmp_collector/PROTOCOL.md``): a raw
+    print's ``stage`` and ``port``, the agent's ``snmp_status``; the collector's English
+    ``detail`` is never shown as it is."""
+    from fmp_snmp.types import RawPrintError, SnmpResponseError
+    from printers.services import raw_print_error_text
+
+    stage, port, status = result.get("stage"), result.get("port"), result.get("snmp_status")
+    valid_port = isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536
+    if kind == DeviceCommand.Kind.TEST_PAGE and stage in ("connect", "send") and valid_port:
+        reason = detail.rsplit(": ", 1)[-1][:200]
+        return raw_print_error_text(RawPrintError(stage, port, reason))
+    if isinstance(status, int) and not isinstance(status, bool) and 0 < status < 1000:
+        name = SnmpResponseError.NAMES.get(status, str(status))
+        return _("the device refused: %(status)s") % {"status": name}
+    return _("the site collector could not carry out the command")
 
 
 # --- health ---------------------------------------------------------------------------------

@@ -163,8 +163,7 @@ def test_an_upload_that_cannot_be_stored_is_failed_and_its_payload_cleared(cc, a
     from collectors.services import collector_batch_accept, collector_batch_store
 
     device = factories.device(account, site, collector=cc.collector, ip_address="10.1.2.3")
-    other, _key = enrolled(account, name="other box")
-    collector_batch_accept(collector=other, body=batch(), enqueue=lambda pk: None)
+    collector_batch_accept(collector=cc.collector, body=batch([item(device)]), enqueue=lambda pk: None)
     CollectorBatch.objects.update(payload={"observations": [{"device": device.pk}]})  # no "at"
     assert collector_batch_store(batch_id=CollectorBatch.objects.get().pk) is True
     failed = CollectorBatch.objects.get()
@@ -307,3 +306,44 @@ def test_old_uploads_are_pruned_and_a_batch_resent_after_stores_nothing_twice(cc
     again = cc.post("results/", body)
     assert again.status_code == 202  # not known any more, but nothing is stored twice
     assert (PollAttempt.objects.count(), CounterSample.objects.count()) == counts
+
+
+# --- 9. a failed command is worded by the portal, not the collector ----------------------
+
+
+@pytest.mark.parametrize(
+    "kind,body,shown",
+    [
+        (
+            "test_page",
+            {
+                "detail": "raw print connect failed on port 9100: Connection refused",
+                "result": {"stage": "connect", "port": 9100},
+            },
+            "the printer does not accept print jobs on port 9100 (Connection refused)",
+        ),
+        (
+            "location",
+            {"detail": "noAccess (index 1)", "result": {"snmp_status": 17}},
+            "the device refused: notWritable",
+        ),
+        (
+            "reset",
+            {"detail": "Traceback: something English"},
+            "the site collector could not carry out the command",
+        ),
+    ],
+)
+def test_a_failed_commands_result_is_worded_by_the_portal(cc, account, site, manager, kind, body, shown):
+    from printers.models import DeviceCommand
+    from tests.collectors.printer_side import in_english
+
+    in_english(manager)
+    device = factories.device(account, site, collector=cc.collector, ip_address="10.1.2.3")
+    queued = DeviceCommand.objects.create(
+        device=device, collector=cc.collector, kind=kind, args={}, created_by=manager
+    )
+    cc.get("commands/")
+    assert cc.post(f"commands/{queued.pk}/", {"ok": False, **body}).status_code == 200
+    queued.refresh_from_db()
+    assert queued.status == "failed" and queued.result == shown
