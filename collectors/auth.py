@@ -3,12 +3,14 @@ collector, or a :class:`collectors.services.CollectorRefused` (401) saying why."
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.http import http_date
 
 from collectors.models import Collector, CollectorNonce
 from collectors.services import CollectorRefused, collector_returned
@@ -45,25 +47,37 @@ def collector_authenticate(
     except ValueError as exc:
         raise refuse("unknown collector") from exc
     collector = Collector.objects.filter(uid=uid).first()
-    if collector is None:
+    # The signature first: a request not signed by the collector's key learns nothing of
+    # the collector's state (not enrolled, revoked) nor of the portal's clock.
+    if collector is None or not collector.public_key:
         raise refuse("unknown collector")
-    if not collector.public_key:
-        raise refuse("this collector is not enrolled")
-    if collector.revoked_at is not None:
-        raise refuse("this collector was revoked")
+    timestamp = values[protocol.HEADER_TIMESTAMP]
     try:
+        if not timestamp.isdigit() or len(timestamp) > 12:
+            raise protocol.SignatureRefused("bad timestamp")
         protocol.verify(
             collector.public_key,
             method,
             path,
             body,
-            values[protocol.HEADER_TIMESTAMP],
+            timestamp,
             values[protocol.HEADER_NONCE],
             values[protocol.HEADER_SIGNATURE],
-            now=now,
+            now=float(timestamp),  # the clock is checked below, once the signature is good
         )
     except protocol.SignatureRefused as exc:
         raise refuse(str(exc)) from exc
+    if collector.revoked_at is not None:
+        raise refuse("this collector was revoked")
+    portal_now = now if now is not None else time.time()
+    if abs(int(timestamp) - portal_now) > protocol.MAX_SKEW:
+        raise CollectorRefused(
+            401,
+            "clock_skew",
+            f"the request's timestamp is {int(timestamp) - portal_now:+.0f} s from the portal's clock "
+            f"(at most {protocol.MAX_SKEW} s allowed): the portal's time is "
+            f"{int(portal_now)} ({http_date(portal_now)}, also in the Date header)",
+        )
     if not _nonce_new(collector, values[protocol.HEADER_NONCE]):
         raise refuse("replayed request (this nonce was already used)")
     _contact_record(collector, address)

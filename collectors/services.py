@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Account
 from collectors.models import Collector, CollectorBatch, CollectorConflict, CollectorNonce, EnrollmentCode
@@ -36,6 +37,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # base32 without the look-al
 CODE_LENGTH = 20  # 20 characters of 32 = 100 bits
 UNRESPONSIVE_CODE = "collector_unresponsive"
 STALE_BATCH_AFTER = timedelta(minutes=5)
+REVOKED_RESULT = gettext_noop("the collector was revoked")  # translated where it is shown
 
 
 class CollectorRefused(Exception):
@@ -137,6 +139,14 @@ def collector_revoke(*, collector: Collector, by=None) -> bool:
     now = timezone.now()
     changed = Collector.objects.filter(pk=collector.pk, revoked_at__isnull=True).update(revoked_at=now)
     EnrollmentCode.objects.filter(collector=collector, used_at__isnull=True).update(used_at=now)
+    # Nothing it was asked will be answered: its commands expire (the result is translated
+    # where it is shown) and the grid stops showing refreshes as pending.
+    DeviceCommand.objects.filter(
+        collector=collector, status__in=(DeviceCommand.Status.PENDING, DeviceCommand.Status.DELIVERED)
+    ).update(status=DeviceCommand.Status.EXPIRED, completed_at=now, result=REVOKED_RESULT)
+    Device.objects.filter(collector=collector, refresh_requested_at__isnull=False).update(
+        refresh_requested_at=None
+    )
     if changed:
         collector.revoked_at = now
         logger.warning("Collector %s (%s) revoked by %s", collector.uid, collector.name, by)
@@ -148,6 +158,19 @@ def collector_nonces_prune() -> int:
     by its timestamp anyway)."""
     cutoff = timezone.now() - timedelta(seconds=2 * protocol.MAX_SKEW)
     deleted, _rows = CollectorNonce.objects.filter(seen_at__lt=cutoff).delete()
+    return deleted
+
+
+def collector_batches_prune() -> int:
+    """Forget uploads stored or failed more than ``FMP_COLLECTOR_BATCH_RETENTION_DAYS`` ago
+    (queued ones are kept until stored). A batch re-sent after its row is gone stores
+    nothing twice: its polls are no newer than the devices' last ones and are skipped."""
+    cutoff = timezone.now() - timedelta(days=settings.FMP_COLLECTOR_BATCH_RETENTION_DAYS)
+    deleted, _rows = (
+        CollectorBatch.objects.exclude(status=CollectorBatch.Status.QUEUED)
+        .filter(received_at__lt=cutoff)
+        .delete()
+    )
     return deleted
 
 
@@ -335,9 +358,15 @@ def collector_command_complete(*, collector: Collector, command_id: int, body) -
             return command  # already answered (the collector did not hear our answer)
         command.status = DeviceCommand.Status.DONE if ok else DeviceCommand.Status.FAILED
         command.completed_at = timezone.now()
-        command.result = detail
-        command.save(update_fields=["status", "completed_at", "result"])
         device, user = command.device, command.created_by
+        # Worded by the portal, in the requester's language; the collector's own (English)
+        # text is technical detail for the help desk only (the log and the event's data).
+        with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+            worded = "" if ok else command_failure_text(kind=command.kind, detail=detail, result=result)
+        if detail and not ok:
+            logger.info("Collector %s: command %s failed: %s", collector.uid, command.pk, detail)
+        command.result = worded
+        command.save(update_fields=["status", "completed_at", "result"])
         if command.kind == DeviceCommand.Kind.LOCATION and ok:
             device.printer_location = location
             device.save(update_fields=["printer_location"])
@@ -346,7 +375,11 @@ def collector_command_complete(*, collector: Collector, command_id: int, body) -
                 device_event_record(device=device, key="printers.device.reset", user=user)
             else:
                 device_event_record(
-                    device=device, key="printers.device.reset_failed", user=user, error=detail[:200]
+                    device=device,
+                    key="printers.device.reset_failed",
+                    user=user,
+                    error=worded[:200],
+                    technical=detail[:200],
                 )
         elif command.kind == DeviceCommand.Kind.TEST_PAGE and ok:
             device_event_record(device=device, key="printers.device.test_page", user=user)
@@ -354,6 +387,25 @@ def collector_command_complete(*, collector: Collector, command_id: int, body) -
             # No fresh status will come: the grid stops showing the request as pending.
             Device.objects.filter(pk=device.pk).update(refresh_requested_at=None)
     return command
+
+
+def command_failure_text(*, kind: str, detail: str, result: dict) -> str:
+    """Why a collector's command failed, worded by the portal (in the active language) from
+    the structured ``result`` the collector sends (``fmp_collector/PROTOCOL.md``): a raw
+    print's ``stage`` and ``port``, the agent's ``snmp_status``; the collector's English
+    ``detail`` is never shown as it is."""
+    from fmp_snmp.types import RawPrintError, SnmpResponseError
+    from printers.services import raw_print_error_text
+
+    stage, port, status = result.get("stage"), result.get("port"), result.get("snmp_status")
+    valid_port = isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536
+    if kind == DeviceCommand.Kind.TEST_PAGE and stage in ("connect", "send") and valid_port:
+        reason = detail.rsplit(": ", 1)[-1][:200]
+        return raw_print_error_text(RawPrintError(stage, port, reason))
+    if isinstance(status, int) and not isinstance(status, bool) and 0 < status < 1000:
+        name = SnmpResponseError.NAMES.get(status, str(status))
+        return _("the device refused: %(status)s") % {"status": name}
+    return _("the site collector could not carry out the command")
 
 
 # --- health ---------------------------------------------------------------------------------
@@ -585,9 +637,13 @@ def collector_batch_accept(*, collector: Collector, body, enqueue: Callable[[int
     """Validate one upload whole, then keep it for a worker (``enqueue(batch pk)`` runs once
     the row is committed). Returns the HTTP status and the answer.
 
-    A device of another account refuses the batch (403, logged as a security warning); a
-    device of its account that another collector owns, or that is polled centrally, is
-    ignored and recorded as a conflict; a batch id already received stores nothing new.
+    An item about a device that is not this collector's is ignored and listed in
+    ``ignored``, the same answer whatever the reason (another account, another collector,
+    central, an unknown or deleted id, an inactive account): the answer tells nothing of
+    other accounts' devices, and one such device does not refuse the collector's other
+    results. Another account's device is logged as a security warning; a device of its
+    account that another collector owns, or that is polled centrally, is recorded as a
+    conflict. A batch id already received stores nothing new.
     """
     batch_id, observations, discovered = _batch_validate(body)
     if CollectorBatch.objects.filter(collector=collector, batch_id=batch_id).exists():
@@ -603,20 +659,27 @@ def collector_batch_accept(*, collector: Collector, body, enqueue: Callable[[int
     foreign = sorted(pk for pk, (account_id, _c) in devices.items() if account_id not in family)
     if foreign:
         security_logger.warning(
-            "Collector %s (%s, account %s) reported device(s) %s of another account: batch %s refused",
+            "Collector %s (%s, account %s) reported device(s) %s of another account in batch %s: "
+            "ignored, nothing stored",
             collector.uid,
             collector.name,
             collector.account_id,
             foreign,
             batch_id,
         )
-        raise CollectorRefused(
-            403, "forbidden", f"device {foreign[0]} is not a device of this collector's account"
-        )
     inactive = Account.objects.inactive_ids()
-    conflicts = {pk for pk, (_a, owner) in devices.items() if owner != collector.pk}
-    ignored = sorted({pk for pk in ids if pk not in devices or devices[pk][0] in inactive} | conflicts)
+    conflicts = {
+        pk
+        for pk, (account_id, owner) in devices.items()
+        if owner != collector.pk and account_id in family and account_id not in inactive
+    }
+    ignored = sorted(
+        {pk for pk in ids if pk not in devices or devices[pk][0] in inactive or devices[pk][0] not in family}
+        | conflicts
+    )
     accepted = [item for item in observations if item["device"] not in set(ignored)]
+    found, ignored_found = _discovered_in_ranges(collector, discovered, batch_id)
+    discovered = [discovered[n] for n in found]
     try:
         with transaction.atomic():
             if conflicts:
@@ -631,7 +694,50 @@ def collector_batch_accept(*, collector: Collector, body, enqueue: Callable[[int
     except IntegrityError:  # the same batch, sent twice at the same moment
         return 200, {"batch": str(batch_id), "duplicate": True}
     transaction.on_commit(lambda: enqueue(batch.pk))
-    return 202, {"batch": str(batch_id), "accepted": len(accepted) + len(discovered), "ignored": ignored}
+    return 202, {
+        "batch": str(batch_id),
+        "accepted": len(accepted) + len(discovered),
+        "ignored": ignored,
+        "ignored_discovered": ignored_found,
+    }
+
+
+def _discovered_in_ranges(
+    collector: Collector, discovered: list[dict], batch_id
+) -> tuple[list[int], list[int]]:
+    """The indexes of the discovered items that may become devices, and of those ignored: a
+    discovered printer must name an enabled discovery range of this collector, lie in its
+    addresses and have been asked with its port, version and community (a collector cannot
+    create devices anywhere else)."""
+    if not discovered:
+        return [], []
+    ranges = {}
+    for rng in collector.discovery_ranges.filter(enabled=True):
+        try:
+            ranges[rng.pk] = (rng.network(), rng.snmp_port, rng.snmp_version, rng.snmp_community)
+        except ValueError:
+            continue
+    kept, ignored = [], []
+    for n, item in enumerate(discovered):
+        rng = ranges.get(item.get("range"))
+        if (
+            rng is not None
+            and ipaddress.ip_address(item["host"]) in rng[0]
+            and (item["port"], item["version"], item["community"]) == rng[1:]
+        ):
+            kept.append(n)
+        else:
+            ignored.append(n)
+    if ignored:
+        security_logger.warning(
+            "Collector %s (%s) reported discovered printer(s) outside its discovery ranges in batch %s: "
+            "%s ignored",
+            collector.uid,
+            collector.name,
+            batch_id,
+            [discovered[n]["host"] for n in ignored][:20],
+        )
+    return kept, ignored
 
 
 def _when(at: float) -> datetime:
@@ -643,41 +749,76 @@ def collector_batch_store(*, batch_id: int) -> bool:
     times. Idempotent: a batch stored is not stored again, and an observation no newer than
     the device's last stored attempt is skipped. False when there was nothing to do.
 
+    A collector's uploads are stored in the order they were received, whichever worker
+    gets which task first: under a per-collector lock, its queued uploads up to and
+    including this one are stored oldest first (a later task for one of them is a no-op).
+    Otherwise a newer upload stored first would make the older one's polls look stale and
+    they would be skipped: its levels, counters and meter reads lost.
+
     A batch of a collector revoked since it was received is not stored (a revoked key may be
     a stolen one). A batch that cannot be stored for another reason than the database being
-    unavailable is marked failed with the reason (for the help desk), not retried forever.
+    unavailable is marked failed with the reason (for the help desk), not retried forever;
+    its payload is cleared either way.
     """
+    from django.db import InterfaceError, OperationalError
+
+    target = CollectorBatch.objects.filter(pk=batch_id).values_list("collector_id", "status").first()
+    if target is None or target[1] != CollectorBatch.Status.QUEUED:
+        return False
+    collector_id = target[0]
+    try:
+        with transaction.atomic():
+            _collector_lock(collector_id)  # waits for another worker storing this collector's
+            batches = list(
+                CollectorBatch.objects.select_for_update(of=("self",))
+                .select_related("collector__account", "collector__site")
+                .filter(collector_id=collector_id, pk__lte=batch_id, status=CollectorBatch.Status.QUEUED)
+                .order_by("pk")
+            )
+            if batch_id not in {b.pk for b in batches}:
+                return False  # stored meanwhile, with an older one
+            for batch in batches:
+                _batch_store_one(batch)
+        return True
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: the batches stay queued and are queued again by beat
+
+
+def _collector_lock(collector_id: int) -> None:
+    """Wait for, then hold until the transaction ends, the lock of this collector's uploads.
+    SQLite (the demo) needs none: its writers take turns."""
+    from django.db import connection
+
+    from fmp.db import advisory_lock_key
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [advisory_lock_key(f"collector-batches-{collector_id}")]
+            )
+
+
+def _batch_store_one(batch: CollectorBatch) -> None:
     from django.db import DatabaseError, InterfaceError, OperationalError
 
     try:
         with transaction.atomic():
-            batch = (
-                CollectorBatch.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("collector__account", "collector__site")
-                .filter(pk=batch_id, status=CollectorBatch.Status.QUEUED)
-                .first()
-            )
-            if batch is None:
-                return False
             if batch.collector.revoked_at is not None:
                 batch.status = CollectorBatch.Status.FAILED
                 error = "the collector was revoked before this upload was stored"
             else:
                 batch.status = CollectorBatch.Status.STORED
                 error = _batch_outcomes_store(batch)
-            batch.stored_at = timezone.now()
-            batch.payload = {}
             batch.error = error[:500]
-            batch.save(update_fields=["status", "stored_at", "payload", "error"])
-        return True
     except (OperationalError, InterfaceError):
-        raise  # the database is away: the batch stays queued and is queued again by beat
+        raise
     except (DatabaseError, ValueError, KeyError, TypeError) as exc:
-        logger.exception("Collector upload %s could not be stored", batch_id)
-        CollectorBatch.objects.filter(pk=batch_id, status=CollectorBatch.Status.QUEUED).update(
-            status=CollectorBatch.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:500]
-        )
-        return False
+        logger.exception("Collector upload %s could not be stored", batch.pk)
+        batch.status = CollectorBatch.Status.FAILED
+        batch.error = f"{exc.__class__.__name__}: {exc}"[:500]
+    batch.stored_at = timezone.now()
+    batch.payload = {}
+    batch.save(update_fields=["status", "stored_at", "payload", "error"])
 
 
 def _batch_outcomes_store(batch: CollectorBatch) -> str:
@@ -742,7 +883,13 @@ def _discovered_record(collector: Collector, item: dict):
         _conflict_record(collector, {known.pk})
         return None
     if known is not None:
-        device_address_match(account_id=collector.account_id, serial=observation.serial, host=host, port=port)
+        device_address_match(
+            account_id=collector.account_id,
+            serial=observation.serial,
+            host=host,
+            port=port,
+            collector_id=collector.pk,
+        )
         device = Device.objects.select_related("model__manufacturer", "state").get(pk=known.pk)
         return PollOutcome(device, observation, _when(item["at"]))
     if not observation.reachable:

@@ -50,6 +50,9 @@ def collectors_health_check() -> None:
 
 @shared_task(ignore_result=True)
 def collector_nonces_prune() -> None:
+    """Beat: forget old nonces, and stored or failed uploads past their retention."""
+    from collectors.services import collector_batches_prune
     from collectors.services import collector_nonces_prune as prune
 
     prune()
+    collector_batches_prune()

@@ -11,6 +11,7 @@ import functools
 import json
 
 from django.http import JsonResponse
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from collectors import services
@@ -38,12 +39,20 @@ def _body(request) -> bytes:
 
 
 def _json(body: bytes):
+    """The body's JSON value. Text that cannot be stored is refused here, for every
+    endpoint: a lone surrogate (``"\\ud800"``) is valid JSON but not valid Unicode, and
+    PostgreSQL refuses it (a 500 instead of a clear answer)."""
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+        data = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise CollectorRefused(
             400, "invalid", f"the body is not valid JSON ({exc.__class__.__name__})"
         ) from exc
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CollectorRefused(400, "invalid", "text that is not valid Unicode") from exc
+    return data
 
 
 def _no_constant(name: str):
@@ -54,9 +63,7 @@ def endpoint(method: str, *, signed: bool = True):
     """One collector endpoint: its method, the body's size, the signature, JSON errors."""
 
     def decorate(view):
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapper(request, **kwargs):
+        def answer(request, **kwargs):
             if any(not 0 < value <= MAX_ID for value in kwargs.values()):
                 return error(404, "not_found", "no such object")  # beyond any database id
             if request.method != method:
@@ -71,9 +78,23 @@ def endpoint(method: str, *, signed: bool = True):
             except CollectorRefused as refused:
                 return error(refused.status, refused.code, refused.detail)
 
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request, **kwargs):
+            return _dated(answer(request, **kwargs))
+
         return wrapper
 
     return decorate
+
+
+def _dated(response):
+    """Every answer carries the portal's time (``Date``): a collector whose clock is off
+    corrects its offset from it (gunicorn and runserver add one; Django's test client and
+    other servers may not)."""
+    if not response.has_header("Date"):
+        response["Date"] = http_date()
+    return response
 
 
 @endpoint("POST", signed=False)
@@ -145,4 +166,4 @@ def heartbeat(request, collector, data):
 
 @csrf_exempt
 def not_found(request):
-    return error(404, "not_found", "no such collector endpoint (see fmp_collector/PROTOCOL.md)")
+    return _dated(error(404, "not_found", "no such collector endpoint (see fmp_collector/PROTOCOL.md)"))

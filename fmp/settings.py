@@ -339,6 +339,11 @@ FMP_COLLECTOR_DISCOVERY_INTERVAL = env_int("FMP_COLLECTOR_DISCOVERY_INTERVAL", 8
 FMP_COLLECTOR_COMMAND_EXPIRY = env_int("FMP_COLLECTOR_COMMAND_EXPIRY", 600, minimum=10)
 # Results older than this are refused (a collector's queue is bounded anyway).
 FMP_COLLECTOR_MAX_AGE_DAYS = env_int("FMP_COLLECTOR_MAX_AGE_DAYS", 30, minimum=1)
+# Stored or failed uploads are forgotten after this many days. A batch id re-sent after its
+# row is gone stores nothing twice anyway (a poll no newer than the device's last one is
+# skipped); the row only answers "duplicate" sooner. Any value works with
+# FMP_COLLECTOR_MAX_AGE_DAYS: results older than that are refused whatever the batch.
+FMP_COLLECTOR_BATCH_RETENTION_DAYS = env_int("FMP_COLLECTOR_BATCH_RETENTION_DAYS", 14, minimum=1)
 # A collector silent for longer is shown unresponsive and opens one help-desk ticket.
 FMP_COLLECTOR_UNRESPONSIVE_MINUTES = env_int("FMP_COLLECTOR_UNRESPONSIVE_MINUTES", 15, minimum=1)
 CELERY_BEAT_SCHEDULE["collectors-health-check"] = {

@@ -145,13 +145,19 @@ def _readdress(device: Device, host: str, port: int) -> bool:
 
 @transaction.atomic
 def device_address_match(
-    *, account_id: int, serial: str, host: str, port: int, exclude_pk=None
+    *, account_id: int, serial: str, host: str, port: int, collector_id: int | None, exclude_pk=None
 ) -> Device | None:
     """A printer answered with ``serial`` at ``host``:``port`` (seen by a sweep, or by the
     poller at another device's address): the customer's known device with that serial takes
-    the address. Returns the device that moved, None when none is known or it was there."""
+    the address. Returns the device that moved, None when none is known or it was there.
+
+    Only a device of the same poller moves: ``collector_id`` is the collector that saw the
+    answer (None: the central poller). A collector's network is not the central poller's
+    nor another collector's: an address seen there says nothing about where a device polled
+    by someone else lives (and moving it would send its SNMP credentials to that address).
+    """
     known = device_known_by_serial(account_family_ids(account_id), serial, exclude_pk=exclude_pk)
-    if known is not None and _readdress(known, host, port):
+    if known is not None and known.collector_id == collector_id and _readdress(known, host, port):
         return known
     return None
 
@@ -184,6 +190,8 @@ def discovered_device_record(
             account_id__in=family, ip_address=host, snmp_port=rng.snmp_port, serial_number=""
         ).first()
     if existing is not None:
+        if existing.collector_id != rng.collector_id:
+            return "known"  # polled by a site collector: an address seen here is not its own
         return "moved" if _readdress(existing, host, rng.snmp_port) else "known"
     colour = any(s.color in {"cyan", "magenta", "yellow"} for s in info.supplies)
     model = device_model_for(vendor=info.vendor, model=info.model, colour=colour)

@@ -135,8 +135,10 @@ def answered_by_another(device: Device, observation: DeviceObservation) -> str:
 
 def _foreign_answers_hand_over(foreign: list[tuple[Device, DeviceObservation]], warnings) -> None:
     """Give each foreign answer to discovery's serial matching: a known printer of the same
-    customer takes the address it answered at."""
-    from printers.discovery import device_address_match
+    customer, polled by the same poller (the same site collector, or the central poller),
+    takes the address it answered at. A device polled by someone else never moves: a
+    collector cannot re-address devices it does not poll."""
+    from printers.discovery import account_family_ids, device_address_match, device_known_by_serial
 
     for device, observation in foreign:
         host = str(device.ip_address or device.dns_name)
@@ -147,14 +149,31 @@ def _foreign_answers_hand_over(foreign: list[tuple[Device, DeviceObservation]], 
                 serial=observation.serial,
                 host=host,
                 port=device.snmp_port,
+                collector_id=device.collector_id,
                 exclude_pk=device.pk,
             )
+        note = f": device {moved.pk} now has this address" if moved else ""
+        if moved is None and observation.serial:
+            other = device_known_by_serial(
+                account_family_ids(device.account_id), observation.serial, exclude_pk=device.pk
+            )
+            if other is not None and other.collector_id != device.collector_id:
+                note = f": device {other.pk} has this serial but another poller polls it, not moved"
+                if device.collector_id is not None:
+                    logging.getLogger("fmp.security").warning(
+                        "Collector %s: its device %s answered with the serial of device %s "
+                        "(account %s), polled by another poller: not moved",
+                        device.collector_id,
+                        device.pk,
+                        other.pk,
+                        other.account_id,
+                    )
         text = "device %s (serial %s) at %s was answered by serial %s%s" % (
             device.pk,
             device.serial_number,
             host,
             observation.serial or "?",
-            f": device {moved.pk} now has this address" if moved else "",
+            note,
         )
         logger.warning("Poll: %s", text)
         if warnings is not None:

@@ -90,7 +90,7 @@ def test_a_command_is_delivered_once_then_its_location_result_is_stored(cc, acco
     assert answer.status_code == 200 and answer.json() == {"ok": True}
     queued.refresh_from_db()
     device.refresh_from_db()
-    assert queued.status == "done" and queued.result == "set"
+    assert queued.status == "done" and queued.result == ""  # the collector's text is not shown
     assert device.printer_location == "Floor 3 (east)"
     # Sent again (the collector did not hear the answer): nothing changes.
     assert cc.post(f"commands/{queued.pk}/", {"ok": False, "detail": "x"}).status_code == 200
@@ -104,11 +104,15 @@ def test_a_failed_reset_is_recorded_and_a_good_one_too(cc, account, site, manage
     failing.created_by = manager
     failing.save()
     cc.get("commands/")
-    cc.post(f"commands/{failing.pk}/", {"ok": False, "detail": "the device refused the reset: noAccess"})
+    cc.post(
+        f"commands/{failing.pk}/",
+        {"ok": False, "detail": "the device refused the reset: noAccess", "result": {"snmp_status": 6}},
+    )
     failing.refresh_from_db()
     assert failing.status == "failed" and "noAccess" in failing.result
     event = DeviceEvent.objects.get(device=device, key="printers.device.reset_failed")
-    assert event.user == manager and "noAccess" in event.data["error"]
+    assert event.user == manager and event.data["error"] == "the device refused: noAccess"
+    assert event.data["technical"] == "the device refused the reset: noAccess"  # for the help desk
     good = command(device, "reset")
     cc.get("commands/")
     cc.post(f"commands/{good.pk}/", {"ok": True, "detail": "reset sent"})

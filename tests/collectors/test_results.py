@@ -1,5 +1,6 @@
 """Uploads: stored through the central poller's path at the collector's poll times; a batch
-sent twice stores nothing new; a hostile or foreign batch is refused whole."""
+sent twice stores nothing new; a hostile batch is refused whole; another account's device
+is ignored."""
 
 from __future__ import annotations
 
@@ -150,14 +151,30 @@ def test_a_huge_body_is_413(cc, device):
     assert nothing_stored()
 
 
-def test_another_accounts_device_refuses_the_batch_and_is_logged(
-    cc, device, other_account, other_site, caplog
+def test_another_accounts_device_is_ignored_like_an_unknown_id_and_is_logged(
+    cc, device, account, other_account, other_site, caplog
 ):
+    from accounts.models import Account
+
     foreign = factories.device(other_account, other_site, ip_address="10.9.9.9")
+    gone = factories.device(account, None, collector=cc.collector, ip_address="10.9.9.8")
+    gone_pk = gone.pk
+    gone.delete()
+    asleep = Account.objects.create(name="Closed branch", parent=account, is_active=False)
+    sleeping = factories.device(asleep, None, collector=cc.collector, ip_address="10.9.9.7")
     with caplog.at_level(logging.WARNING, logger="fmp.security"):
-        response = cc.post("results/", batch([item(device, serial="SN-COLL-1"), item(foreign)]))
-    assert response.status_code == 403 and response.json()["error"] == "forbidden"
-    assert nothing_stored()
+        response = cc.post(
+            "results/",
+            batch([item(device, serial="SN-COLL-1"), item(foreign), item(sleeping)]),
+        )
+        unknown = cc.post("results/", batch([{**item(device), "device": gone_pk}]))
+    assert response.status_code == 202 and unknown.status_code == 202
+    assert response.json()["accepted"] == 1
+    assert response.json()["ignored"] == sorted([foreign.pk, sleeping.pk])
+    assert unknown.json()["ignored"] == [gone_pk]
+    assert not PollAttempt.objects.filter(device=foreign).exists()
+    assert PollAttempt.objects.filter(device=device).count() == 1
+    assert not CollectorConflict.objects.filter(device=foreign).exists()
     assert any(
         str(foreign.pk) in r.getMessage() and "another account" in r.getMessage() for r in caplog.records
     )
@@ -181,13 +198,22 @@ def test_a_device_another_collector_owns_is_ignored_and_a_conflict(cc, device, a
     assert CollectorConflict.objects.get(device=theirs).reports == 2
 
 
-def test_a_discovered_printer_appears_as_newly_discovered_in_its_account_and_site(cc, account, site):
+@pytest.fixture
+def sweep(cc, account, site):
+    from printers.models import DiscoveryRange
+
+    return DiscoveryRange.objects.create(
+        account=account, site=site, cidr="10.1.2.0/24", collector=cc.collector, snmp_community="public"
+    )
+
+
+def test_a_discovered_printer_appears_as_newly_discovered_in_its_account_and_site(cc, account, site, sweep):
     found = {
         "host": "10.1.2.40",
         "port": 161,
         "version": "2c",
         "community": "public",
-        "range": None,
+        "range": sweep.pk,
         "at": time.time() - 30,
         "observation": observation(serial="NEW-SN-9", counters={"total": 4242}),
     }
@@ -203,7 +229,7 @@ def test_a_discovered_printer_appears_as_newly_discovered_in_its_account_and_sit
     assert Device.objects.filter(serial_number="NEW-SN-9").count() == 1
 
 
-def test_a_discovered_serial_owned_by_another_collector_is_a_conflict(cc, account, site):
+def test_a_discovered_serial_owned_by_another_collector_is_a_conflict(cc, account, site, sweep):
     other, _key = enrolled(account, name="other box")
     theirs = factories.device(account, site, collector=other, ip_address="10.5.5.5", serial="OWNED-1")
     found = {
@@ -211,6 +237,7 @@ def test_a_discovered_serial_owned_by_another_collector_is_a_conflict(cc, accoun
         "port": 161,
         "version": "2c",
         "community": "public",
+        "range": sweep.pk,
         "at": time.time() - 30,
         "observation": observation(serial="OWNED-1"),
     }
