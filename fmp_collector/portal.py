@@ -33,6 +33,7 @@ from fmp_collector import __version__, protocol
 
 USER_AGENT = f"fmp-collector/{__version__}"
 SKEW_WARNING = 5.0  # seconds: an offset beyond this is logged (once, and again when it changes)
+CLOCK_RESOLUTION = 1.5  # seconds: below this, the measured offset is the Date header's rounding
 SKEW_JUMP = 2.0  # seconds: a measure this far from the offset replaces it (else it is smoothed)
 logger = logging.getLogger("fmp_collector")
 
@@ -185,8 +186,11 @@ class Portal:
         return f"{self.base}{protocol.PREFIX}{path}"
 
     def now(self) -> float:
-        """The time on the portal's clock, as far as this collector knows it."""
-        return time.time() + self.clock_offset
+        """The time on the portal's clock, as far as this collector knows it. The Date header
+        has whole seconds, so an offset under ``CLOCK_RESOLUTION`` cannot be told from a clock
+        in step: the local clock is used as it is (a poll is never dated after it ended)."""
+        offset = self.clock_offset
+        return time.time() + (offset if abs(offset) >= CLOCK_RESOLUTION else 0.0)
 
     def _measure(self, response: requests.Response, sent: float, received: float, *, force: bool) -> None:
         """Correct the offset from the answer's Date (whole seconds: +0.5 s on average;
