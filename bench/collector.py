@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -69,7 +70,26 @@ def percentile(values, q: float) -> float:
     values = sorted(values)
     if not values:
         return float("nan")
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
+
+
+def pids_named(name: str) -> list[int]:
+    """The processes whose command is ``name`` (e.g. the PostgreSQL server's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == name:
+                    found.append(int(entry.name))
+    return found
+
+
+def tree(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [pid, *(int(c) for c in children)]
 
 
 def redis_flush() -> None:
@@ -170,15 +190,13 @@ class CountingRelay:
             pass
         finally:
             for s in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 def run_measured(command: list[str], env: dict) -> tuple[int, float, float, str]:
     """(exit status, seconds, CPU seconds of the process and its threads, output)."""
-    out = tempfile.TemporaryFile()
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - read after the process ends
     t0 = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     _pid, status, usage = os.wait4(process.pid, 0)
@@ -328,15 +346,23 @@ def base_observation(workdir: Path) -> dict:
 
 
 def varied(base: dict, n: int, run: int, serial: str) -> dict:
+    """Device ``n``'s observation at run ``run``: its own serial and uptime, page counters that
+    grew by up to 250 pages since the last run, supply levels that fall by 1% every five
+    runs (a fifth of the devices each run; replaced after 50 steps): what a fleet sends
+    between two polls. ``run`` grows with time, so that counters only go up."""
     obs = json.loads(json.dumps(base))
-    rnd = random.Random(n * 1000 + run)
+    rnd = random.Random(n)
     obs["serial"] = serial
-    obs["uptime_seconds"] = (obs.get("uptime_seconds") or 0) + run * 3600 + n
-    obs["counters"] = {k: int(v) + run * 500 + rnd.randint(0, 400) for k, v in obs["counters"].items()}
+    obs["uptime_seconds"] = (obs.get("uptime_seconds") or 0) + run * 300 + n
+    obs["counters"] = {
+        k: int(v) + rnd.randint(0, 100_000) + run * 150 + random.Random(n * 7919 + run).randint(0, 100)
+        for k, v in obs["counters"].items()
+    }
     for supply in obs["supplies"]:
-        if isinstance(supply.get("level"), int) and supply["level"] >= 0:
-            cap = supply.get("max_capacity") or 100
-            supply["level"] = max(0, min(cap, cap - (run * 3 + rnd.randint(0, cap // 2)) % cap))
+        level, cap = supply.get("level"), supply.get("max_capacity")
+        if isinstance(level, int) and isinstance(cap, int) and 0 <= level <= cap and cap > 0:
+            start = cap - rnd.randint(0, cap // 2)
+            supply["level"] = max(1, start - (run + n) // 5 % 50 * max(1, cap // 100))
     obs["duration_ms"] = rnd.randint(20, 200)
     return obs
 
@@ -413,6 +439,7 @@ def part_ingest(args, workdir: Path) -> list[dict]:
         for run, (label, workers) in enumerate(plan):
             redis_flush()
             now = time.time()
+            step = (int(now) - 1_764_000_000) // 10  # grows between runs (and benchmark invocations)
             jobs = []
             for c, (collector, key) in enumerate(pairs):
                 mine = ids[c * per_collector : (c + 1) * per_collector]
@@ -420,7 +447,7 @@ def part_ingest(args, workdir: Path) -> list[dict]:
                     {
                         "device": pk,
                         "at": now - 1 + i / 1000,
-                        "observation": varied(base, pk, run, serials[pk]),
+                        "observation": varied(base, pk, step, serials[pk]),
                     }
                     for i, pk in enumerate(mine)
                 ]
@@ -436,6 +463,8 @@ def part_ingest(args, workdir: Path) -> list[dict]:
             worker = worker_start(workers, workdir / f"worker-{run}.log")
             try:
                 first = CollectorBatch.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+                pg, celery = pids_named("postgres"), tree(worker.pid)
+                pg0, c0, web0 = cpu_seconds(pg), cpu_seconds(celery), cpu_seconds(web.pids())
                 t0 = time.time()
                 with ThreadPoolExecutor(collectors_n) as pool:
                     answers = [a for job in pool.map(lambda j: post_batches(web.url, *j), jobs) for a in job]
@@ -447,6 +476,8 @@ def part_ingest(args, workdir: Path) -> list[dict]:
                         raise RuntimeError("the batches were not stored within 15 minutes")
                     time.sleep(0.1)
                 rows = list(batches.values_list("status", "stored_at", "observations", "error"))
+                pg_cpu, celery_cpu = cpu_seconds(pg) - pg0, cpu_seconds(celery) - c0
+                web_cpu = cpu_seconds(web.pids()) - web0
             finally:
                 worker.terminate()
                 worker.wait(30)
@@ -464,12 +495,16 @@ def part_ingest(args, workdir: Path) -> list[dict]:
                 "accepted": sum(1 for s, _t in answers if s == 202),
                 "post_p50": median([t for _s, t in answers]),
                 "mb": size / 1e6,
+                "worker_ms": celery_cpu * 1000 / max(1, stored),
+                "pg_ms": pg_cpu * 1000 / max(1, stored),
+                "web_ms": web_cpu * 1000 / max(1, stored),
             }
             print(
                 f"  {label:8} {workers} worker process(es): {stored} observations stored in {seconds:.1f} s "
                 f"= {result['rate']:,.0f}/s; {result['accepted']}/{len(answers)} batches accepted in {posted:.1f} s "
-                f"(median {result['post_p50'] * 1000:.0f} ms per 500), {result['mb']:.1f} MB posted"
-                + (f"; warnings: {errors[:2]}" if errors else ""),
+                f"(median {result['post_p50'] * 1000:.0f} ms per 500), {result['mb']:.1f} MB posted; "
+                f"CPU per observation: workers {result['worker_ms']:.2f} ms, PostgreSQL {result['pg_ms']:.2f} ms, "
+                f"gunicorn {result['web_ms']:.2f} ms" + (f"; warnings: {errors[:2]}" if errors else ""),
                 flush=True,
             )
             if run:
