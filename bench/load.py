@@ -15,21 +15,10 @@ import argparse
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from common import ROOT, Gunicorn, production_env
 
 
 def session_cookie(env: dict) -> str:
@@ -81,44 +70,11 @@ def main() -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    static = Path(tempfile.mkdtemp(prefix="fmp-static-"))
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "fmp.settings",
-        "FMP_PRODUCTION": "true",
-        "FMP_SECURE_SSL_REDIRECT": "false",
-        "FMP_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "FMP_STATIC_ROOT": str(static),
-        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14"),
-        "FMP_LOG_LEVEL": "WARNING",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    port = free_port()
-    gunicorn = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "fmp.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    env = production_env()
+    gunicorn = Gunicorn(env, workers=args.workers)
     try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
         cookie = session_cookie(env)
-        url = f"http://127.0.0.1:{port}/printers/"
+        url = f"{gunicorn.url}/printers/"
         warm = subprocess.run(
             ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", f"Cookie: sessionid={cookie}", url],
             capture_output=True,
@@ -154,9 +110,7 @@ def main() -> None:
                 f"{r['requests']} requests, {r['non2xx']} non-2xx, socket errors: {r['errors']}"
             )
     finally:
-        gunicorn.send_signal(signal.SIGTERM)
-        gunicorn.wait(20)
-        shutil.rmtree(static, ignore_errors=True)
+        gunicorn.stop()
 
 
 if __name__ == "__main__":
