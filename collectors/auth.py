@@ -16,7 +16,7 @@ from collectors.models import Collector, CollectorNonce
 from collectors.services import CollectorRefused, collector_returned
 from fmp_collector import protocol
 
-LAST_SEEN_EVERY = timedelta(seconds=5)  # last contact is written at most this often
+LAST_SEEN_EVERY = timedelta(seconds=30)  # last contact is written at most this often
 
 
 def collector_authenticate(

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone, translation
@@ -256,11 +257,21 @@ def collector_config(*, collector: Collector) -> dict:
     }
     digest = hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode())
     config["version"] = digest.hexdigest()[:32]
+    cache.set(_version_key(collector), config["version"], settings.FMP_COLLECTOR_CONFIG_VERSION_SECONDS)
     return config
 
 
+def _version_key(collector: Collector) -> str:
+    return f"fmp:collector:{collector.pk}:config-version"
+
+
 def collector_config_version(*, collector: Collector) -> str:
-    return collector_config(collector=collector)["version"]
+    """The version ``commands/`` and ``heartbeat/`` answer: the one computed at most
+    ``FMP_COLLECTOR_CONFIG_VERSION_SECONDS`` ago (a change of the collector's devices or ranges
+    reaches it within that time), so that the frequent "nothing new" answer does not rebuild
+    the configuration on every ask."""
+    cached = cache.get(_version_key(collector)) if settings.FMP_COLLECTOR_CONFIG_VERSION_SECONDS else None
+    return cached or collector_config(collector=collector)["version"]
 
 
 def collector_commands_take(*, collector: Collector) -> list[DeviceCommand]:

@@ -333,6 +333,9 @@ FMP_RAW_PRINT_PORT = env_int("FMP_RAW_PRINT_PORT", 9100, minimum=1)
 FMP_COLLECTOR_CODE_HOURS = env_int("FMP_COLLECTOR_CODE_HOURS", 24, minimum=1)
 # Seconds between a collector's questions for commands (a command arrives within twice this).
 FMP_COLLECTOR_COMMAND_INTERVAL = env_int("FMP_COLLECTOR_COMMAND_INTERVAL", 5, minimum=1)
+# How long commands/ and heartbeat/ answer the configuration version computed last (a change of
+# a collector's devices reaches it within this time).
+FMP_COLLECTOR_CONFIG_VERSION_SECONDS = env_int("FMP_COLLECTOR_CONFIG_VERSION_SECONDS", 30, minimum=0)
 FMP_COLLECTOR_HEARTBEAT_INTERVAL = env_int("FMP_COLLECTOR_HEARTBEAT_INTERVAL", 60, minimum=5)
 FMP_COLLECTOR_DISCOVERY_INTERVAL = env_int("FMP_COLLECTOR_DISCOVERY_INTERVAL", 86400, minimum=60)
 # A command delivered and not answered within this many seconds expires.

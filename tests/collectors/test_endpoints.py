@@ -68,6 +68,21 @@ def test_config_version_changes_with_the_configuration_only(cc, account, site):
     assert cc.post("heartbeat/", {}).json()["config_version"] == second
 
 
+def test_the_cheap_answers_learn_of_a_change_once_the_cached_version_expires(cc, account, site, settings):
+    from django.core.cache import cache
+
+    first = cc.get("commands/").json()["config_version"]
+    factories.device(account, site, collector=cc.collector, ip_address="10.1.2.4")
+    # Within FMP_COLLECTOR_CONFIG_VERSION_SECONDS the cheap answer keeps the version it computed...
+    assert cc.get("commands/").json()["config_version"] == first
+    cache.clear()  # ...then (the window has passed) it says the configuration changed.
+    changed = cc.get("commands/").json()["config_version"]
+    assert changed != first and changed == cc.get("config/").json()["version"]
+    settings.FMP_COLLECTOR_CONFIG_VERSION_SECONDS = 0  # no window: every answer is fresh
+    factories.device(account, site, collector=cc.collector, ip_address="10.1.2.5")
+    assert cc.post("heartbeat/", {}).json()["config_version"] not in (first, changed)
+
+
 def test_an_inactive_accounts_devices_are_not_sent(cc, account, site):
     factories.device(account, site, collector=cc.collector, ip_address="10.1.2.3")
     Account.objects.filter(pk=account.pk).update(is_active=False)
