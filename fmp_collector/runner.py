@@ -101,6 +101,13 @@ def _version(value) -> str:
     return value
 
 
+def _item_id(item) -> int:
+    """A configured device's or range's id; ConfigInvalid when the item has none."""
+    if not isinstance(item, dict) or isinstance(item.get("id"), bool) or not isinstance(item.get("id"), int):
+        raise ConfigInvalid("no id")
+    return item["id"]
+
+
 def parse_config(data, *, timeout: float = 2.0, retries: int = 1) -> Config:
     """The portal's configuration, checked; a malformed device or range is skipped (and said).
     ``timeout`` and ``retries`` (the site's settings) apply to every device."""
@@ -113,12 +120,7 @@ def parse_config(data, *, timeout: float = 2.0, retries: int = 1) -> Config:
     config = Config(version=str(data.get("version") or ""), intervals=intervals)
     for item in data.get("devices") or []:
         try:
-            if (
-                not isinstance(item, dict)
-                or isinstance(item.get("id"), bool)
-                or not isinstance(item.get("id"), int)
-            ):
-                raise ConfigInvalid("no id")
+            _item_id(item)
             host = item.get("host")
             if not isinstance(host, str) or not host or len(host) > 255:
                 raise ConfigInvalid(f"bad host {host!r}")
@@ -144,12 +146,7 @@ def parse_config(data, *, timeout: float = 2.0, retries: int = 1) -> Config:
             config.skipped.append(f"device {item.get('id') if isinstance(item, dict) else item!r}: {exc}")
     for item in data.get("discovery") or []:
         try:
-            if (
-                not isinstance(item, dict)
-                or isinstance(item.get("id"), bool)
-                or not isinstance(item.get("id"), int)
-            ):
-                raise ConfigInvalid("no id")
+            _item_id(item)
             network = ipaddress.ip_network(str(item.get("cidr")), strict=False)
             config.ranges.append(
                 RangeConfig(
