@@ -88,7 +88,7 @@ def test_bulk_assign_to_a_collector_refuses_the_devices_of_another_account(
     desk, account, other_account, office, theirs
 ):
     mine = [factories.device(account, serial=f"A{i}", ip_address=f"192.0.2.{i}") for i in (1, 2)]
-    foreign = factories.device(other_account, serial="F1", ip_address="192.0.2.9")
+    foreign = factories.device(other_account, serial="SN-FOREIGN-01", ip_address="192.0.2.9")
     ids = [d.pk for d in [*mine, foreign]]
     page = desk.post("/admin/printers/device/", {"action": "assign_collector", "_selected_action": ids})
     assert page.status_code == 200
@@ -103,7 +103,7 @@ def test_bulk_assign_to_a_collector_refuses_the_devices_of_another_account(
     assert "2 device(s) now polled by the site collector “Main office”." in texts
     assert any(
         t.startswith("1 device(s) refused: they belong to another account than the collector's (ABC London")
-        and "F1" in t
+        and "SN-FOREIGN-01" in t
         for t in texts
     ), texts
     assert {d.collector_id for d in Device.objects.filter(pk__in=[d.pk for d in mine])} == {office.pk}
@@ -111,7 +111,7 @@ def test_bulk_assign_to_a_collector_refuses_the_devices_of_another_account(
 
     # The list filters by collector.
     listing = desk.get(f"/admin/printers/device/?collector__id__exact={office.pk}").content.decode()
-    assert "A1" in listing and "F1" not in listing
+    assert "A1" in listing and "SN-FOREIGN-01" not in listing
 
 
 def test_poll_centrally_takes_devices_back_and_their_waiting_commands_expire(desk, account, office):
