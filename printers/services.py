@@ -13,9 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fmp.db import bulk_update_fast
+from fmp.db import bulk_insert_fast, bulk_update_fast
 from fmp_snmp.observation import DeviceObservation, SupplyReading, serial_key
-from meters.models import MeterRead
 from meters.services import meter_reads_record_automatic
 from printers.models import (
     CounterSample,
@@ -71,8 +70,13 @@ def devices_record_observations(
     if not outcomes:
         return []
     ids = [o.device.pk for o in outcomes]
-    DeviceState.objects.bulk_create([DeviceState(device_id=i) for i in ids], ignore_conflicts=True)
     states = {st.device_id: st for st in DeviceState.objects.select_for_update().filter(device_id__in=ids)}
+    missing = [i for i in ids if i not in states]
+    if missing:  # a device's first poll (two workers may create it at once: one row stays)
+        DeviceState.objects.bulk_create([DeviceState(device_id=i) for i in missing], ignore_conflicts=True)
+        states.update(
+            (st.device_id, st) for st in DeviceState.objects.select_for_update().filter(device_id__in=missing)
+        )
     supplies: dict[int, dict[int, Supply]] = defaultdict(dict)
     for supply in Supply.objects.filter(device_id__in=ids):
         supplies[supply.device_id][supply.index] = supply
@@ -223,6 +227,7 @@ class _HistoryWriter:
         self.status_rows: list[StatusObservation] = []
         self.new_supplies: list[tuple[Supply, SupplyReading, datetime]] = []
         self.changed_supplies: list[Supply] = []
+        self.read_supplies: list[Supply] = []
         self.supply_samples: list[SupplyLevelSample] = []
         self.counter_samples: list[CounterSample] = []
         self.meter_reads: list = []
@@ -364,13 +369,17 @@ class _HistoryWriter:
                 self.new_supplies.append((supply, reading, at))
                 continue
             level_changed = (supply.level, supply.max_capacity) != (reading.level, reading.max_capacity)
+            changed = False
             for key, value in values.items():
-                setattr(supply, key, value)
-            supply.updated_at = at
+                if getattr(supply, key) != value:
+                    setattr(supply, key, value)
+                    changed = True
+            supply.updated_at = at  # when the level was last read, changed or not
             if level_changed or self._due(supply.sampled_at, at):
                 supply.sampled_at = at
                 self.supply_samples.append(_sample(supply, reading, at))
-            self.changed_supplies.append(supply)
+            # Most polls change no supply: those rows get only their two times written.
+            (self.changed_supplies if changed else self.read_supplies).append(supply)
         _denormalise_levels(state, readings)
 
     def _counters(self, device, counters: dict[str, int], at, state) -> None:
@@ -417,8 +426,8 @@ class _HistoryWriter:
     def flush(self) -> None:
         if self.events:
             DeviceEvent.objects.bulk_create(self.events)
-        PollAttempt.objects.bulk_create(self.attempts, ignore_conflicts=True, batch_size=1000)
-        StatusObservation.objects.bulk_create(self.status_rows, ignore_conflicts=True, batch_size=1000)
+        bulk_insert_fast(self.attempts, ignore_conflicts=True)
+        bulk_insert_fast(self.status_rows, ignore_conflicts=True)
         if self.new_supplies:
             Supply.objects.bulk_create(
                 [s for s, _r, _at in self.new_supplies], ignore_conflicts=True, batch_size=1000
@@ -433,11 +442,11 @@ class _HistoryWriter:
                 stored = created.get((supply.device_id, supply.index))
                 if stored is not None:
                     self.supply_samples.append(_sample(stored, reading, at))
-        if self.changed_supplies:
-            bulk_update_fast(self.changed_supplies, self.SUPPLY_FIELDS)
-        SupplyLevelSample.objects.bulk_create(self.supply_samples, ignore_conflicts=True, batch_size=2000)
-        CounterSample.objects.bulk_create(self.counter_samples, ignore_conflicts=True, batch_size=2000)
-        MeterRead.objects.bulk_create(self.meter_reads, batch_size=2000)
+        bulk_update_fast(self.changed_supplies, self.SUPPLY_FIELDS)
+        bulk_update_fast(self.read_supplies, ["updated_at", "sampled_at"])
+        bulk_insert_fast(self.supply_samples, ignore_conflicts=True)
+        bulk_insert_fast(self.counter_samples, ignore_conflicts=True)
+        bulk_insert_fast(self.meter_reads)
         bulk_update_fast(self.states, self.STATE_FIELDS)
         if self.identities:
             bulk_update_fast(self.identities, ["system_name", "printer_location", "serial_number"])
