@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from fmp_snmp import oids
+from fmp_snmp.alerts import DESCRIPTION_LIMIT, MAX_ALERTS, SEVERITIES, TRAINING_LEVELS, AlertReading
 from fmp_snmp.conditions import ERROR_BITS, ERROR_CONDITIONS
 from fmp_snmp.observation import MAX_COUNTER_VALUE, DeviceObservation, SupplyReading, supply_percent
 from fmp_snmp.types import Oid, Special, Value
@@ -88,7 +89,6 @@ COLOUR_WORDS = {
     "magenta": ("magenta", "m"),
     "yellow": ("yellow", "jaune", "gelb", "giallo", "amarillo", "y"),
 }
-ALERT_SEVERITY = {1: "other", 3: "critical", 4: "warning", 5: "warning"}
 _HEX_TEXT = re.compile(r"^(?:0x)?(?:[0-9A-Fa-f]{2}[ :]?){2,}$")
 
 
@@ -219,12 +219,7 @@ class Tray:
     percent: int | None
 
 
-@dataclass
-class Alert:
-    severity: str
-    group: int | None
-    code: int | None
-    description: str
+Alert = AlertReading  # one row of prtAlertTable (fmp_snmp.alerts)
 
 
 @dataclass
@@ -299,6 +294,8 @@ class Normalised:
                 for s in self.supplies
             ),
             counters=dict(self.counters),
+            alerts=tuple(self.alerts),
+            alerts_known=self.is_printer,
             duration_ms=duration_ms,
             trigger=trigger,
         )
@@ -332,7 +329,7 @@ def normalise(values: Mapping[Oid, Value]) -> Normalised:
         )
     )
     result.trays = _trays(values)
-    result.alerts = _alerts(values)
+    result.alerts = _alerts(values, ticks)
     result.counters = _counters(values, result.vendor)
     return result
 
@@ -493,17 +490,37 @@ def _trays(values: Mapping[Oid, Value]) -> list[Tray]:
     return [trays[i] for i in sorted(trays)]
 
 
-def _alerts(values: Mapping[Oid, Value]) -> list[Alert]:
+def _alerts(values: Mapping[Oid, Value], uptime_ticks: int | None) -> list[AlertReading]:
+    """The printer's current alerts (prtAlertTable), at most MAX_ALERTS, by row."""
     severities = column(values, oids.PRT_ALERT_SEVERITY)
     descriptions = column(values, oids.PRT_ALERT_DESCRIPTION)
-    alerts = []
-    for key in sorted(set(severities) | set(descriptions))[:100]:
+    codes = column(values, oids.PRT_ALERT_CODE)
+    alerts: list[AlertReading] = []
+    seen: set[int] = set()
+    for key in sorted(set(severities) | set(descriptions) | set(codes))[:MAX_ALERTS]:
+        index = key[-1] if key and isinstance(key[-1], int) and 0 <= key[-1] <= 2**32 else 0
+        if index in seen:
+            continue  # one row per alert index (a second printer of the same agent: its first)
+        seen.add(index)
+
+        def cell(col: Oid, maximum: int = 2**31 - 1, key=key) -> int | None:
+            return as_int(values.get((*col, *key)), minimum=0, maximum=maximum)
+
+        stamp = cell(oids.PRT_ALERT_TIME, 2**32 - 1)
+        age = None
+        if stamp is not None and uptime_ticks is not None and 0 < stamp <= uptime_ticks:
+            age = (uptime_ticks - stamp) // 100
         alerts.append(
-            Alert(
-                severity=ALERT_SEVERITY.get(as_int(severities.get(key)), "other"),
-                group=as_int(values.get((*oids.PRT_ALERT_GROUP, *key)), minimum=0, maximum=2**31),
-                code=as_int(values.get((*oids.PRT_ALERT_CODE, *key)), minimum=0, maximum=2**31),
-                description=as_text(descriptions.get(key)),
+            AlertReading(
+                index=index,
+                severity=SEVERITIES.get(as_int(severities.get(key)), "other"),
+                training=TRAINING_LEVELS.get(cell(oids.PRT_ALERT_TRAINING), "unknown"),
+                group=cell(oids.PRT_ALERT_GROUP),
+                group_index=cell(oids.PRT_ALERT_GROUP_INDEX),
+                location=cell(oids.PRT_ALERT_LOCATION),
+                code=as_int(codes.get(key), minimum=0, maximum=2**31 - 1),
+                description=as_text(descriptions.get(key), limit=DESCRIPTION_LIMIT),
+                age_seconds=age,
             )
         )
     return alerts

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fmp_snmp.alerts import DESCRIPTION_LIMIT, MAX_ALERTS, SEVERITIES, TRAINING_LEVELS, AlertReading
+
 
 def supply_percent(level: int | None, max_capacity: int | None) -> int | None:
     """level*100/max when both are real (non-negative, max > 0), clamped to 0..100."""
@@ -63,6 +65,10 @@ class DeviceObservation:
     status_known: bool = True  # hrDeviceStatus / hrPrinterStatus / the error state
     conditions_known: bool = True  # hrPrinterDetectedErrorState
     supplies_known: bool = True  # the prtMarkerSupplies table
+    # The printer's own alert table (prtAlertTable); known when the Printer-MIB answered
+    # (an empty table is then "no alerts", not "unknown").
+    alerts: tuple[AlertReading, ...] = field(default_factory=tuple)
+    alerts_known: bool = False
 
     @classmethod
     def unreachable(cls, error: str, **kwargs) -> DeviceObservation:
@@ -129,6 +135,21 @@ def observation_to_dict(observation: DeviceObservation) -> dict:
         "status_known": observation.status_known,
         "conditions_known": observation.conditions_known,
         "supplies_known": observation.supplies_known,
+        "alerts": [
+            {
+                "index": a.index,
+                "severity": a.severity,
+                "training": a.training,
+                "group": a.group,
+                "group_index": a.group_index,
+                "location": a.location,
+                "code": a.code,
+                "description": a.description,
+                "age_seconds": a.age_seconds,
+            }
+            for a in observation.alerts
+        ],
+        "alerts_known": observation.alerts_known,
     }
     for name in TEXT_LIMITS:
         data[name] = getattr(observation, name)
@@ -211,8 +232,50 @@ def _supply(data, n: int) -> SupplyReading:
     )
 
 
+ALERT_SEVERITIES = frozenset(SEVERITIES.values())
+ALERT_TRAINING = frozenset(TRAINING_LEVELS.values())
+_ALERT_FIELDS = frozenset(
+    {
+        "index",
+        "severity",
+        "training",
+        "group",
+        "group_index",
+        "location",
+        "code",
+        "description",
+        "age_seconds",
+    }
+)
+
+
+def _alert(data, n: int) -> AlertReading:
+    where = f"alerts[{n}]"
+    if not isinstance(data, dict):
+        raise ObservationInvalid(f"{where}: an object is expected")
+    unknown = set(data) - _ALERT_FIELDS
+    if unknown:
+        raise ObservationInvalid(f"{where}: unknown field {_unknown(unknown)}")
+    top = 2**31 - 1
+    return AlertReading(
+        index=_int(data.get("index"), f"{where}.index", 0, 2**32, optional=False),
+        severity=_choice(data.get("severity", "other"), f"{where}.severity", ALERT_SEVERITIES, "severity"),
+        training=_choice(
+            data.get("training", "unknown"), f"{where}.training", ALERT_TRAINING, "training level"
+        ),
+        group=_int(data.get("group"), f"{where}.group", 0, top),
+        group_index=_int(data.get("group_index"), f"{where}.group_index", 0, top),
+        location=_int(data.get("location"), f"{where}.location", 0, top),
+        code=_int(data.get("code"), f"{where}.code", 0, top),
+        description=_text(data.get("description", ""), f"{where}.description", DESCRIPTION_LIMIT),
+        age_seconds=_int(data.get("age_seconds"), f"{where}.age_seconds", 0, 2**32),
+    )
+
+
 _FIELDS = frozenset(
     {
+        "alerts",
+        "alerts_known",
         "reachable",
         "overall",
         "conditions",
@@ -264,6 +327,12 @@ def observation_from_dict(data, *, known_conditions: frozenset[str] | None = Non
         if not isinstance(name, str) or name not in COUNTER_NAMES:
             raise ObservationInvalid("counters: unknown counter")
         _int(value, f"counters.{name}", 0, MAX_COUNTER_VALUE, optional=False)
+    alerts = data.get("alerts", [])
+    if not isinstance(alerts, list) or len(alerts) > MAX_ALERTS:
+        raise ObservationInvalid(f"alerts: a list of at most {MAX_ALERTS} is expected")
+    alert_readings = tuple(_alert(a, n) for n, a in enumerate(alerts))
+    if len({a.index for a in alert_readings}) != len(alert_readings):
+        raise ObservationInvalid("alerts: the same index twice")
     texts = {name: _text(data.get(name, ""), name, limit) for name, limit in TEXT_LIMITS.items()}
     return DeviceObservation(
         reachable=_bool(data["reachable"], "reachable"),
@@ -278,5 +347,8 @@ def observation_from_dict(data, *, known_conditions: frozenset[str] | None = Non
         status_known=_bool(data.get("status_known", True), "status_known"),
         conditions_known=_bool(data.get("conditions_known", True), "conditions_known"),
         supplies_known=_bool(data.get("supplies_known", True), "supplies_known"),
+        # A collector of an earlier version sends no alert table: the last one known stays.
+        alerts=alert_readings,
+        alerts_known=_bool(data.get("alerts_known", False), "alerts_known"),
         **texts,
     )

@@ -37,9 +37,13 @@ PRT_SUPPLY_MAX = parse_oid("1.3.6.1.2.1.43.11.1.1.8")
 PRT_SUPPLY_LEVEL = parse_oid("1.3.6.1.2.1.43.11.1.1.9")
 PRT_COLORANT_VALUE = parse_oid("1.3.6.1.2.1.43.12.1.1.4")
 PRT_ALERT_SEVERITY = parse_oid("1.3.6.1.2.1.43.18.1.1.2")
+PRT_ALERT_TRAINING = parse_oid("1.3.6.1.2.1.43.18.1.1.3")
 PRT_ALERT_GROUP = parse_oid("1.3.6.1.2.1.43.18.1.1.4")
+PRT_ALERT_GROUP_INDEX = parse_oid("1.3.6.1.2.1.43.18.1.1.5")
+PRT_ALERT_LOCATION = parse_oid("1.3.6.1.2.1.43.18.1.1.6")
 PRT_ALERT_CODE = parse_oid("1.3.6.1.2.1.43.18.1.1.7")
 PRT_ALERT_DESCRIPTION = parse_oid("1.3.6.1.2.1.43.18.1.1.8")
+PRT_ALERT_TIME = parse_oid("1.3.6.1.2.1.43.18.1.1.9")
 
 # Vendor counters (scalars). HP: IJXXXX/LaserJet MIB; Xerox: XEROX-HOST-RESOURCES-EXT-MIB.
 HP_TOTAL = parse_oid("1.3.6.1.4.1.11.2.3.9.4.2.1.4.1.2.5")
@@ -94,8 +98,13 @@ COLUMNS: tuple[Oid, ...] = (
     PRT_INPUT_CURRENT,
     PRT_INPUT_NAME,
     PRT_ALERT_SEVERITY,
+    PRT_ALERT_TRAINING,
+    PRT_ALERT_GROUP,
+    PRT_ALERT_GROUP_INDEX,
+    PRT_ALERT_LOCATION,
     PRT_ALERT_CODE,
     PRT_ALERT_DESCRIPTION,
+    PRT_ALERT_TIME,
 )
 
 # Enterprise numbers (sysObjectID 1.3.6.1.4.1.N...) to vendor names.

@@ -67,7 +67,9 @@ class SimDevice:
     total: int | None = 100000
     black: int | None = None
     colour_pages: int | None = None
-    alerts: list[tuple[int, str | bytes]] = field(default_factory=list)  # (severity, description)
+    # prtAlertTable rows: (severity, description[, group, code, group index, training level]);
+    # group and code default to other (1), the group index to 1, training to trained (4).
+    alerts: list[tuple] = field(default_factory=list)
     trays: list[tuple[str, int, int]] = field(default_factory=list)  # (name, current, max)
     uptime_ticks: int = 612345600
     writable: bool = True  # sysName, sysLocation and prtGeneralReset accept SET
@@ -145,11 +147,17 @@ def recording(dev: SimDevice) -> str:
         add(f"1.3.6.1.2.1.43.11.1.1.9.1.{i}", "2", supply.level)
     for i, colour in enumerate(colorants, start=1):
         add_text(f"1.3.6.1.2.1.43.12.1.1.4.1.{i}", colour)
-    for i, (severity, description) in enumerate(dev.alerts, start=1):
+    for i, alert in enumerate(dev.alerts, start=1):
+        severity, description, group, code, group_index, training = (*alert, 1, 1, 1, 4)[:6]
         add(f"1.3.6.1.2.1.43.18.1.1.2.1.{i}", "2", severity)
-        add(f"1.3.6.1.2.1.43.18.1.1.4.1.{i}", "2", 11)
-        add(f"1.3.6.1.2.1.43.18.1.1.7.1.{i}", "2", 1100 + i)
+        add(f"1.3.6.1.2.1.43.18.1.1.3.1.{i}", "2", training)
+        add(f"1.3.6.1.2.1.43.18.1.1.4.1.{i}", "2", group)
+        add(f"1.3.6.1.2.1.43.18.1.1.5.1.{i}", "2", group_index)
+        add(f"1.3.6.1.2.1.43.18.1.1.6.1.{i}", "2", 0)
+        add(f"1.3.6.1.2.1.43.18.1.1.7.1.{i}", "2", code)
         add_text(f"1.3.6.1.2.1.43.18.1.1.8.1.{i}", description)
+        # Raised ten minutes before the agent's uptime (TimeTicks: hundredths of a second).
+        add(f"1.3.6.1.2.1.43.18.1.1.9.1.{i}", "67", max(0, dev.uptime_ticks - 60_000))
     if dev.vendor == "HP":
         for suffix, value in (("5", dev.total), ("6", dev.black), ("7", dev.colour_pages)):
             if value is not None:
@@ -205,7 +213,7 @@ SPECIAL_DEVICES: list[SimDevice] = [
         total=288145,
         black=288145,
         colour_pages=0,
-        alerts=[(4, "Black cartridge low")],
+        alerts=[(4, "Black cartridge low", 11, 1104, 1, 3)],  # marker supplies, toner almost empty
     ),
     SimDevice(
         "sim-paper-out",
@@ -219,7 +227,7 @@ SPECIAL_DEVICES: list[SimDevice] = [
         supplies=[SimSupply("Black Toner", "toner", "black", 55, 100)],
         total=1462511,
         black=1462511,
-        alerts=[(3, "Paper out, input tray empty"), (4, "Intervention required")],
+        alerts=[(3, "Paper out, input tray empty", 8, 808, 1, 3), (4, "Intervention required", 5, 1, 1, 4)],
     ),
     SimDevice(
         "sim-every-error",
@@ -315,6 +323,18 @@ def _variant(community: str, base: str, **changes) -> SimDevice:
 LATER_DEVICES: list[SimDevice] = [
     # sim-paper-out once the paper was refilled.
     _variant("sim-paper-refilled", "sim-paper-out", device_status=2, errors=(), alerts=[]),
+    # sim-hp-mono after a new cartridge, whose alert table still says "toner low" (a printer
+    # at 100 % with a stale alert: check_snmp_printer #39).
+    _variant(
+        "sim-hp-alert-stale",
+        "sim-hp-mono",
+        device_status=2,
+        errors=(),
+        supplies=[
+            SimSupply("Black Cartridge HP 37X", "toner", "black", 100, 100),
+            SimSupply("Maintenance Kit", "fuser", "", 180000, 225000),
+        ],
+    ),
     # sim-xerox-colour with its black toner empty.
     _variant(
         "sim-xerox-toner-empty",

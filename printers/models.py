@@ -499,6 +499,37 @@ class DeviceCondition(models.Model):
         return f"{self.device_id} {self.code} ({'open' if self.cleared_at is None else 'cleared'})"
 
 
+class DeviceAlert(models.Model):
+    """One row of the printer's own alert table (Printer-MIB prtAlertTable) as last polled:
+    what the printer itself currently complains about. Replaced when a poll reads a
+    different table; a row that stays keeps when it was first seen."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="alerts")
+    index = models.PositiveBigIntegerField(_("index"))
+    severity = models.CharField(_("severity"), max_length=20)
+    training = models.CharField(_("who should act"), max_length=20)
+    group = models.PositiveIntegerField(_("group"), null=True, blank=True)
+    group_index = models.PositiveIntegerField(_("group index"), null=True, blank=True)
+    location = models.PositiveIntegerField(_("location"), null=True, blank=True)
+    code = models.PositiveIntegerField(_("code"), null=True, blank=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    raised_at = models.DateTimeField(_("raised"), null=True, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"))
+
+    class Meta:
+        verbose_name = _("printer alert")
+        verbose_name_plural = _("printer alerts")
+        ordering = ["device", "index"]
+        constraints = [models.UniqueConstraint("device", "index", name="device_alert_unique_index")]
+
+    def __str__(self) -> str:
+        return self.description or f"{self.group}/{self.code}"
+
+    def key(self) -> tuple:
+        """What makes it the same alert from one poll to the next."""
+        return (self.index, self.code, self.group, self.group_index, self.description)
+
+
 class DiscoveryRange(models.Model):
     """An address range (CIDR) the engine sweeps for printers, for an account and site."""
 

@@ -19,6 +19,7 @@ from meters.services import meter_reads_record_automatic
 from printers.models import (
     CounterSample,
     Device,
+    DeviceAlert,
     DeviceCommand,
     DeviceEvent,
     DeviceState,
@@ -235,6 +236,7 @@ class _HistoryWriter:
         self.identities: list[Device] = []
         self.events: list[DeviceEvent] = []
         self.foreign: list[tuple[Device, DeviceObservation]] = []
+        self.alert_tables: dict[int, tuple[tuple, datetime]] = {}  # device id → (alerts, poll time)
 
     def apply(self, outcome: PollOutcome, state: DeviceState, supplies: dict[int, Supply]) -> None:
         device, observation, at = outcome.device, outcome.observation, outcome.at
@@ -299,6 +301,8 @@ class _HistoryWriter:
         if observation.supplies_known:
             self._supplies(device, observation.supplies, at, state, supplies)
         self._counters(device, observation.counters, at, state)
+        if observation.alerts_known:
+            self.alert_tables[device.pk] = (observation.alerts, at)
         self._identity(device, observation)
 
     def _foreign(self, device, observation, other: str, state, at) -> DeviceObservation:
@@ -448,8 +452,49 @@ class _HistoryWriter:
         bulk_insert_fast(self.counter_samples, ignore_conflicts=True)
         bulk_insert_fast(self.meter_reads)
         bulk_update_fast(self.states, self.STATE_FIELDS)
+        self._alerts_flush()
         if self.identities:
             bulk_update_fast(self.identities, ["system_name", "printer_location", "serial_number"])
+
+    def _alerts_flush(self) -> None:
+        """Each polled alert table replaces the stored one where it differs; an alert still
+        there keeps when it was first seen. Most polls change nothing and write nothing."""
+        if not self.alert_tables:
+            return
+        stored: dict[int, dict[tuple, DeviceAlert]] = defaultdict(dict)
+        for alert in DeviceAlert.objects.filter(device_id__in=self.alert_tables):
+            stored[alert.device_id][alert.key()] = alert
+        replaced, rows = [], []
+        for device_id, (readings, at) in self.alert_tables.items():
+            before = stored.get(device_id, {})
+            new = [
+                DeviceAlert(
+                    device_id=device_id,
+                    index=r.index,
+                    severity=r.severity,
+                    training=r.training,
+                    group=r.group,
+                    group_index=r.group_index,
+                    location=r.location,
+                    code=r.code,
+                    description=_clip(r.description, 255),
+                    raised_at=at - timedelta(seconds=r.age_seconds) if r.age_seconds is not None else None,
+                    first_seen_at=at,
+                )
+                for r in readings
+            ]
+            if {a.key() for a in new} == set(before) and all(
+                (a.severity, a.training) == (before[a.key()].severity, before[a.key()].training) for a in new
+            ):
+                continue
+            for alert in new:
+                if alert.key() in before:
+                    alert.first_seen_at = before[alert.key()].first_seen_at
+            replaced.append(device_id)
+            rows.extend(new)
+        if replaced:
+            DeviceAlert.objects.filter(device_id__in=replaced).delete()
+            bulk_insert_fast(rows)
 
 
 def _sample(supply: Supply, reading: SupplyReading, at: datetime) -> SupplyLevelSample:

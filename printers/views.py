@@ -223,6 +223,14 @@ class PrinterDetailView(TenantScopedMixin, DetailView):
         forecasts = supply_forecasts(supplies)
         for supply in supplies:
             supply.days_left = forecasts.get(supply.pk)
+        from printers.alerts import alert_rows
+
+        supply_alerts = defaultdict(list)  # what the printer's alert table says of each supply
+        for row in alert_rows(list(device.alerts.all()), supplies):
+            if row.supply is not None:
+                supply_alerts[row.supply.pk].append(row)
+        for supply in supplies:
+            supply.printer_alerts = supply_alerts.get(supply.pk, [])
         return {"supplies": supplies}
 
     def tab_counters(self, device):
@@ -245,9 +253,12 @@ class PrinterDetailView(TenantScopedMixin, DetailView):
         return {"counter_chart": chart, "counter_latest": latest, "counter_labels": labels}
 
     def tab_diagnostics(self, device):
+        from printers.alerts import alert_rows
+
         return {
             "attempts": list(device.poll_attempts.all()[:20]),
             "status_changes": list(device.status_history.all()[:20]),
+            "alerts": alert_rows(list(device.alerts.all()), list(device.supplies.all())),
         }
 
     def tab_incidents(self, device):

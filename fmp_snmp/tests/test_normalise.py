@@ -47,6 +47,42 @@ def test_paper_out_as_in_the_guide(sim_target):
     assert data.status == "error"
     assert data.errors == ["noPaper", "serviceRequested", "inputTrayEmpty"]
     assert [a.severity for a in data.alerts] == ["critical", "warning"]
+    paper, other = data.alerts
+    assert (paper.index, paper.training, paper.group_name, paper.group_index, paper.code_name) == (
+        1,
+        "untrained",
+        "input",
+        1,
+        "input_media_supply_empty",
+    )
+    assert paper.description == "Paper out, input tray empty" and paper.age_seconds == 600
+    assert (other.training, other.group_name, other.code_name) == ("trained", "general_printer", "other")
+    assert data.to_observation().alerts_known and data.to_observation().alerts == tuple(data.alerts)
+
+
+def test_an_alert_row_with_odd_cells_is_read_defensively():
+    from fmp_snmp import oids
+    from fmp_snmp.normalise import normalise
+
+    row = (1, 7)
+    values = {
+        (*oids.SYS_UPTIME, 0): 1000,
+        (*oids.PRT_ALERT_SEVERITY, *row): 99,  # no such severity
+        (*oids.PRT_ALERT_TRAINING, *row): "trained",  # text where a number belongs
+        (*oids.PRT_ALERT_GROUP, *row): -4,
+        (*oids.PRT_ALERT_CODE, *row): 2**40,
+        (*oids.PRT_ALERT_DESCRIPTION, *row): b"\xff" * 400,
+        (*oids.PRT_ALERT_TIME, *row): 5000,  # after the uptime: a reboot, no age
+    }
+    (alert,) = normalise(values).alerts
+    assert (alert.index, alert.severity, alert.training, alert.group, alert.code) == (
+        7,
+        "other",
+        "unknown",
+        None,
+        None,
+    )
+    assert alert.age_seconds is None and len(alert.description) <= 255
 
 
 def test_every_error_bit_is_decoded(sim_target):

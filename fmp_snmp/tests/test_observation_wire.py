@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fmp_snmp.alerts import AlertReading
 from fmp_snmp.observation import (
     COUNTER_NAMES,
     TEXT_LIMITS,
@@ -67,6 +68,20 @@ def _valid() -> dict:
             ),
         ),
         counters={"total": 12},
+        alerts=(
+            AlertReading(
+                index=3,
+                severity="warning",
+                training="trained",
+                group=11,
+                group_index=1,
+                location=0,
+                code=1104,
+                description="Black toner low",
+                age_seconds=600,
+            ),
+        ),
+        alerts_known=True,
     )
     return json.loads(json.dumps(observation_to_dict(observation)))
 
@@ -123,6 +138,13 @@ def test_any_mix_of_fields_parses_or_is_refused(values):
         (lambda d: d["supplies"][0].update(description="ok\udfff"), "supplies[0].description: not valid"),
         (lambda d: d.update({"\ud800": 1}), "unknown field \\ud800"),
         (lambda d: d.update(counters={"total": 1, "\ud800": 2}), "counters: unknown counter"),
+        (lambda d: d["alerts"][0].update(severity="panic"), "alerts[0].severity: unknown severity"),
+        (lambda d: d["alerts"][0].update(code=-1), "alerts[0].code: -1 is outside"),
+        (lambda d: d["alerts"][0].update(description="x" * 256), "alerts[0].description: longer than 255"),
+        (lambda d: d["alerts"][0].update(extra=1), "alerts[0]: unknown field extra"),
+        (lambda d: d.update(alerts=d["alerts"] * 2), "alerts: the same index twice"),
+        (lambda d: d.update(alerts=[{"index": n} for n in range(101)]), "alerts: a list of at most 100"),
+        (lambda d: d.update(alerts_known="yes"), "alerts_known: true or false is expected"),
     ],
 )
 def test_hostile_values_are_refused_with_the_reason(change, reason):
@@ -140,3 +162,16 @@ def test_a_valid_observation_still_parses():
     assert observation.conditions == ("lowToner",)
     assert observation.supplies[0].percent == 50
     assert set(TEXT_LIMITS) <= set(FIELDS)
+    assert observation.alerts_known and observation.alerts[0].says_supply_low()
+    assert (observation.alerts[0].code_name, observation.alerts[0].group_name) == (
+        "toner_almost_empty",
+        "marker_supplies",
+    )
+    assert observation_from_dict(observation_to_dict(observation)) == observation
+
+
+def test_an_earlier_collector_without_the_alert_table_leaves_it_unknown():
+    data = _valid()
+    del data["alerts"], data["alerts_known"]
+    observation = observation_from_dict(data)
+    assert observation.alerts == () and not observation.alerts_known
