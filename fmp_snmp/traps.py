@@ -314,6 +314,9 @@ class TrapProtocol(asyncio.DatagramProtocol):
             return
         if pdu_at is not None and self.transport is not None:
             self.transport.sendto(inform_response(data, pdu_at), addr)
+        self.accept(trap, address)
+
+    def accept(self, trap: Trap, address: str) -> None:
         self.stats.handled += 1
         try:
             self.handle(trap, address)
@@ -321,10 +324,126 @@ class TrapProtocol(asyncio.DatagramProtocol):
             logger.exception("Trap from %s could not be handled", address)
 
 
+@dataclass(frozen=True)
+class V3User:
+    """An SNMPv3 user allowed to send informs (USM). Protocols: auth MD5, SHA, SHA224,
+    SHA256, SHA384, SHA512 or "" (none); privacy DES, 3DES, AES, AES192, AES256 or "" (none)."""
+
+    name: str
+    auth_protocol: str = "SHA"
+    auth_key: str = ""
+    priv_protocol: str = "AES"
+    priv_key: str = ""
+
+
+def _is_v3(data: bytes) -> bool:
+    """A message whose version field is 3 (msgVersion of SNMPv3), read without decoding it."""
+    try:
+        tag, pos, stop = _header(data, 0, len(data))
+        tag, s, e = _header(data, pos, stop)
+    except BerError:
+        return False
+    return tag == 0x02 and e - s == 1 and data[s] == 3
+
+
+def _v3_engine(users, engine_id: bytes | None, protocol: TrapProtocol):
+    """A pysnmp v3 engine that authenticates (and decrypts) informs of ``users``, answers
+    them, and hands each to ``protocol`` as a Trap. Created once for the receiver (PERF.md)."""
+    from pyasn1.type import univ
+    from pysnmp.entity import config, engine
+    from pysnmp.entity.rfc3413 import ntfrcv
+    from pysnmp.proto import rfc1902
+
+    auths = {
+        "": config.USM_AUTH_NONE,
+        "MD5": config.USM_AUTH_HMAC96_MD5,
+        "SHA": config.USM_AUTH_HMAC96_SHA,
+        "SHA224": config.USM_AUTH_HMAC128_SHA224,
+        "SHA256": config.USM_AUTH_HMAC192_SHA256,
+        "SHA384": config.USM_AUTH_HMAC256_SHA384,
+        "SHA512": config.USM_AUTH_HMAC384_SHA512,
+    }
+    privs = {
+        "": config.USM_PRIV_NONE,
+        "DES": config.USM_PRIV_CBC56_DES,
+        "3DES": config.USM_PRIV_CBC168_3DES,
+        "AES": config.USM_PRIV_CFB128_AES,
+        "AES192": config.USM_PRIV_CFB192_AES,
+        "AES256": config.USM_PRIV_CFB256_AES,
+    }
+    snmp_engine = engine.SnmpEngine(rfc1902.OctetString(engine_id) if engine_id else None)
+    for user in users:
+        config.add_v3_user(
+            snmp_engine,
+            user.name,
+            auths[user.auth_protocol.upper()] if user.auth_key else config.USM_AUTH_NONE,
+            user.auth_key or None,
+            privs[user.priv_protocol.upper()] if user.priv_key else config.USM_PRIV_NONE,
+            user.priv_key or None,
+        )
+    sources: dict[int, str] = {}
+
+    def note_source(snmp_engine, execpoint, variables, cbCtx):
+        address = variables.get("transportAddress")
+        if address:
+            sources[0] = str(address[0])
+
+    snmp_engine.observer.register_observer(note_source, "rfc3412.receiveMessage:request")
+
+    def received(snmp_engine, state_reference, context_engine_id, context_name, var_binds, cb_ctx):
+        varbinds = []
+        for name, value in var_binds:
+            oid = tuple(name)
+            if isinstance(value, univ.ObjectIdentifier):
+                plain = ".".join(map(str, value))
+            elif isinstance(value, rfc1902.IpAddress):
+                plain = ".".join(str(b) for b in value.asOctets())
+            elif isinstance(value, univ.OctetString):
+                plain = bytes(value.asOctets())
+            else:
+                try:
+                    plain = int(value)
+                except (TypeError, ValueError):
+                    plain = Special.NULL
+            varbinds.append((oid, plain))
+        if len(varbinds) < 2 or varbinds[0][0] != SYS_UPTIME_0 or varbinds[1][0] != SNMP_TRAP_OID_0:
+            protocol.stats.invalid += 1
+            return
+        trap_oid = varbinds[1][1]
+        oid = tuple(int(p) for p in trap_oid.split(".")) if isinstance(trap_oid, str) else ()
+        uptime = varbinds[0][1]
+        trap = _complete(
+            Trap(
+                "3",
+                "",
+                _kind(oid),
+                oid,
+                uptime if isinstance(uptime, int) else None,
+                None,
+                None,
+                "",
+                tuple(varbinds[2:]),
+                True,
+            )
+        )
+        protocol.accept(trap, sources.pop(0, ""))
+
+    ntfrcv.NotificationReceiver(snmp_engine, received)
+    return snmp_engine
+
+
 async def serve(
-    handle: Callable[[Trap, str], None], host: str, port: int, **options
-) -> tuple[asyncio.DatagramTransport, TrapProtocol]:
-    """Listen for traps on host:port (UDP) with a large receive buffer (PERF.md)."""
+    handle: Callable[[Trap, str], None],
+    host: str,
+    port: int,
+    *,
+    v3_users: tuple[V3User, ...] = (),
+    engine_id: bytes | None = None,
+    **options,
+) -> tuple[asyncio.BaseTransport, TrapProtocol]:
+    """Listen for traps on host:port (UDP) with a large receive buffer (PERF.md). v1/v2c
+    messages take the fast path; SNMPv3 informs of ``v3_users`` go through a pysnmp engine
+    (USM authentication and privacy), after the same per-sender budget."""
     import socket
 
     loop = asyncio.get_running_loop()
@@ -332,7 +451,40 @@ async def serve(
     sock = socket.socket(family, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
     sock.bind((host, port))
-    transport, protocol = await loop.create_datagram_endpoint(
-        lambda: TrapProtocol(handle, **options), sock=sock
+    fast = TrapProtocol(handle, **options)
+    if not v3_users:
+        transport, _ = await loop.create_datagram_endpoint(lambda: fast, sock=sock)
+        return transport, fast
+
+    from pysnmp.carrier.asyncio.dgram import udp, udp6
+    from pysnmp.entity import config
+
+    base = udp6.Udp6AsyncioTransport if family == socket.AF_INET6 else udp.UdpAsyncioTransport
+
+    class Transport(base):
+        """pysnmp's transport on our socket: v3 to the engine, everything else to ``fast``."""
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            fast.connection_made(transport)
+
+        def datagram_received(self, datagram, address) -> None:
+            if not _is_v3(datagram):
+                fast.datagram_received(datagram, address)
+                return
+            fast.stats.received += 1
+            if not fast.budget(address[0]).take(time.monotonic()):
+                fast.stats.rate_limited += 1
+                return
+            super().datagram_received(datagram, address)
+
+    snmp_engine = _v3_engine(v3_users, engine_id, fast)
+    carrier = Transport(loop=loop)
+    config.add_transport(
+        snmp_engine,
+        udp6.DOMAIN_NAME if family == socket.AF_INET6 else udp.DOMAIN_NAME,
+        carrier.open_server_mode(sock=sock),
     )
-    return transport, protocol
+    await carrier._lport
+    fast.engine, fast.carrier = snmp_engine, carrier  # kept alive with the receiver
+    return carrier.transport, fast

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from fmp_snmp.aio import LoopThread
 from fmp_snmp.testing import free_udp_port
-from fmp_snmp.traps import PRINTER_V2_ALERT, TrapInvalid, decode_trap, serve
+from fmp_snmp.traps import PRINTER_V2_ALERT, TrapInvalid, V3User, decode_trap, serve
 
 ALERT = "1.3.6.1.2.1.43.18.1.1"
 # A printer's alert trap as RFC 3805 defines it (hrDeviceIndex 1, alert 7): a jam, critical.
@@ -30,16 +30,26 @@ ALERT_VARBINDS = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def receiver():
-    """A receiver on a free port; yields (port, queue of (trap, source), protocol)."""
+USER = V3User("fmptraps", "SHA", "auth-secret-1", "AES", "priv-secret-1")
+
+
+@pytest.fixture(params=["v1/v2c only", "with v3 users"])
+def receiver(request):
+    """A receiver on a free port, without and with SNMPv3 users (v1/v2c traps take the
+    same fast path either way); yields (port, queue of (trap, source), protocol)."""
     got: queue.Queue = queue.Queue()
     port = free_udp_port()
+    users = (USER,) if request.param == "with v3 users" else ()
     with LoopThread() as runner:
 
         async def start():
             return await serve(
-                lambda trap, source: got.put((trap, source)), "127.0.0.1", port, rate=50, burst=20
+                lambda trap, source: got.put((trap, source)),
+                "127.0.0.1",
+                port,
+                rate=50,
+                burst=20,
+                v3_users=users,
             )
 
         transport, protocol = runner.run(start())
@@ -108,6 +118,48 @@ def test_a_v2c_inform_is_answered(receiver):
     assert done.returncode == 0, done.stderr
     trap, _ = got.get(timeout=5)
     assert (trap.kind, trap.inform) == ("cold_start", True)
+
+
+@pytest.mark.parametrize("receiver", ["with v3 users"], indirect=True)
+def test_a_v3_inform_with_authentication_and_privacy(receiver):
+    port, got, _ = receiver
+    v3 = ["-v", "3", "-u", USER.name, "-l", "authPriv", "-a", "SHA", "-x", "AES", "-t", "3", "-r", "0"]
+    done = send(
+        "snmpinform",
+        *v3,
+        "-A",
+        USER.auth_key,
+        "-X",
+        USER.priv_key,
+        f"127.0.0.1:{port}",
+        "4242",
+        "1.3.6.1.2.1.43.18.2.0.1",
+        *ALERT_VARBINDS,
+    )
+    assert done.returncode == 0, done.stderr  # answered: authenticated and decrypted
+    trap, source = got.get(timeout=5)
+    assert (trap.version, trap.kind, trap.inform, trap.uptime_ticks, source) == (
+        "3",
+        "printer_alert",
+        True,
+        4242,
+        "127.0.0.1",
+    )
+    assert trap.alert.code_name == "jam" and trap.serial == "813000305"
+    # A wrong key is not answered and hands nothing on.
+    done = send(
+        "snmpinform",
+        *v3,
+        "-A",
+        "wrong-secret-9",
+        "-X",
+        USER.priv_key,
+        f"127.0.0.1:{port}",
+        "",
+        "1.3.6.1.6.3.1.1.5.1",
+    )
+    assert done.returncode != 0
+    assert got.empty()
 
 
 def test_a_v1_printer_alert_and_a_v1_link_down(receiver):
