@@ -329,6 +329,21 @@ FMP_SIM_PORT = env_int("FMP_SIM_PORT", 16161, minimum=1024)
 # Raw print port for test pages (JetDirect/AppSocket); tests point it at a local listener.
 FMP_RAW_PRINT_PORT = env_int("FMP_RAW_PRINT_PORT", 9100, minimum=1)
 
+# --- SNMP traps (manage.py trap_receiver) --------------------------------------------------
+FMP_TRAP_BIND = env_str("FMP_TRAP_BIND", "0.0.0.0:162")
+# Community strings accepted in v1/v2c traps (empty: any).
+FMP_TRAP_COMMUNITIES = env_list("FMP_TRAP_COMMUNITIES", [])
+# Per sender: traps a second, and the burst allowed above that; the rest is dropped and counted.
+FMP_TRAP_RATE = env_int("FMP_TRAP_RATE", 20, minimum=1)
+FMP_TRAP_BURST = env_int("FMP_TRAP_BURST", 200, minimum=1)
+# SNMPv3 users allowed to send informs: "name:auth protocol:auth key:priv protocol:priv key",
+# separated by ";" (e.g. "fmp:SHA:secret1:AES:secret2"; empty protocols for none).
+FMP_TRAP_V3_USERS = env_str("FMP_TRAP_V3_USERS", "")
+# The receiver's SNMPv3 engine id (hex); empty: one made at start.
+FMP_TRAP_ENGINE_ID = env_str("FMP_TRAP_ENGINE_ID", "")
+# A trap asks for a poll of its device to confirm; at most one such poll per device this often.
+FMP_TRAP_POLL_SECONDS = env_int("FMP_TRAP_POLL_SECONDS", 60, minimum=1)
+
 # --- Site collectors (collectors/, fmp_collector/PROTOCOL.md) ---------------------------
 FMP_COLLECTOR_CODE_HOURS = env_int("FMP_COLLECTOR_CODE_HOURS", 24, minimum=1)
 # Seconds between a collector's questions for commands (a command arrives within twice this).

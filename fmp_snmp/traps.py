@@ -336,6 +336,10 @@ class V3User:
     priv_key: str = ""
 
 
+AUTH_PROTOCOLS = frozenset({"", "MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512"})
+PRIV_PROTOCOLS = frozenset({"", "DES", "3DES", "AES", "AES192", "AES256"})
+
+
 def _is_v3(data: bytes) -> bool:
     """A message whose version field is 3 (msgVersion of SNMPv3), read without decoding it."""
     try:

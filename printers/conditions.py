@@ -80,10 +80,17 @@ def device_conditions_sync(
                 to_clear.append(condition)
             else:
                 to_update.append(condition)
-    DeviceCondition.objects.bulk_create(to_raise, ignore_conflicts=True)
     if to_clear or to_update:
         bulk_update_fast(to_clear + to_update, ["cleared_at", "absent_polls"])
-    # What this call raised (a concurrent worker's identical row counts once: ignore_conflicts).
+    return _raise_and_hand_over(to_raise, to_clear)
+
+
+def _raise_and_hand_over(
+    to_raise: list[DeviceCondition], cleared: list[DeviceCondition]
+) -> tuple[list, list]:
+    """Store the new conditions (one open per device and code: a concurrent worker's or an
+    already open one counts once) and hand what was raised and cleared to the handlers."""
+    DeviceCondition.objects.bulk_create(to_raise, ignore_conflicts=True)
     raised = []
     if to_raise:
         keys = {(r.device_id, r.code, r.raised_at) for r in to_raise}
@@ -92,5 +99,31 @@ def device_conditions_sync(
         )
         raised = [c for c in candidates if (c.device_id, c.code, c.raised_at) in keys]
     for handler in CONDITION_HANDLERS:
-        handler(raised, to_clear)
-    return raised, to_clear
+        handler(raised, cleared)
+    return raised, cleared
+
+
+def device_conditions_raise(*, codes: dict[int, set[str]], at: datetime) -> list[DeviceCondition]:
+    """Raise these conditions now (device id → codes), as a trap reports them, without
+    waiting for a poll: the same rows and handlers as a poll's. An open one stays as it is.
+    The poll the trap asks for confirms them, or clears them after its usual debounce."""
+    if not codes:
+        return []
+    open_now = set(
+        DeviceCondition.objects.filter(device_id__in=codes, cleared_at__isnull=True).values_list(
+            "device_id", "code"
+        )
+    )
+    to_raise = [
+        DeviceCondition(
+            device_id=device_id,
+            code=code,
+            severity="error" if code in ERROR_CONDITIONS else "warning",
+            raised_at=at,
+        )
+        for device_id, wanted in codes.items()
+        for code in sorted(wanted)
+        if (device_id, code) not in open_now
+    ]
+    raised, _ = _raise_and_hand_over(to_raise, [])
+    return raised

@@ -530,6 +530,26 @@ class DeviceAlert(models.Model):
         return (self.index, self.code, self.group, self.group_index, self.description)
 
 
+class TrapSender(models.Model):
+    """An address that sent traps matching no device: counted for the help desk, never a
+    device by itself (discovery or the help desk adds printers)."""
+
+    address = models.GenericIPAddressField(_("address"), unique=True)
+    traps = models.PositiveBigIntegerField(_("traps"), default=0)
+    first_seen_at = models.DateTimeField(_("first seen"))
+    last_seen_at = models.DateTimeField(_("last seen"))
+    last_kind = models.CharField(_("last trap"), max_length=40, blank=True)
+    last_serial = models.CharField(_("serial it gave"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("unknown trap sender")
+        verbose_name_plural = _("unknown trap senders")
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return self.address
+
+
 class DiscoveryRange(models.Model):
     """An address range (CIDR) the engine sweeps for printers, for an account and site."""
 
