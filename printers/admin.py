@@ -18,6 +18,7 @@ from printers.models import (
     PollAttempt,
     PollRun,
     Supply,
+    TrapSender,
 )
 
 
@@ -364,3 +365,19 @@ class DeviceConditionAdmin(admin.ModelAdmin):
     search_fields = ["device__serial_number", "code"]
     list_select_related = ["device"]
     readonly_fields = ["device", "code", "severity", "raised_at", "cleared_at"]
+
+
+@admin.register(TrapSender)
+class TrapSenderAdmin(admin.ModelAdmin):
+    """Addresses that sent traps matching no device: a printer to add (or whose address
+    changed), or noise. Read only: the receiver counts them."""
+
+    list_display = ["address", "traps", "last_kind", "last_serial", "first_seen_at", "last_seen_at"]
+    search_fields = ["address", "last_serial"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
