@@ -103,10 +103,15 @@ def _raise_and_hand_over(
     return raised, cleared
 
 
-def device_conditions_raise(*, codes: dict[int, set[str]], at: datetime) -> list[DeviceCondition]:
+def device_conditions_raise(
+    *, codes: dict[int, set[str]], at: datetime, hand_over_later: bool = False
+) -> list[DeviceCondition]:
     """Raise these conditions now (device id → codes), as a trap reports them, without
     waiting for a poll: the same rows and handlers as a poll's. An open one stays as it is.
-    The poll the trap asks for confirms them, or clears them after its usual debounce."""
+    The poll the trap asks for confirms them, or clears them after its usual debounce.
+
+    ``hand_over_later``: the handlers (tickets, e-mails) run in a Celery task once the rows
+    are committed, so that a burst of traps is stored at the receiver's pace."""
     if not codes:
         return []
     open_now = set(
@@ -125,5 +130,29 @@ def device_conditions_raise(*, codes: dict[int, set[str]], at: datetime) -> list
         for code in sorted(wanted)
         if (device_id, code) not in open_now
     ]
-    raised, _ = _raise_and_hand_over(to_raise, [])
+    if not hand_over_later:
+        raised, _ = _raise_and_hand_over(to_raise, [])
+        return raised
+    DeviceCondition.objects.bulk_create(to_raise, ignore_conflicts=True)
+    keys = {(r.device_id, r.code, r.raised_at) for r in to_raise}
+    raised = [
+        c
+        for c in DeviceCondition.objects.filter(device_id__in=codes, cleared_at__isnull=True, raised_at=at)
+        if (c.device_id, c.code, c.raised_at) in keys
+    ]
+    if raised:
+        from django.db import transaction
+
+        from printers.tasks import queue_conditions_hand_over
+
+        ids = [c.pk for c in raised]
+        transaction.on_commit(lambda: queue_conditions_hand_over(ids))
     return raised
+
+
+def conditions_hand_over(condition_ids: list[int]) -> None:
+    """Hand conditions raised earlier to the handlers (those still open)."""
+    raised = list(DeviceCondition.objects.filter(pk__in=condition_ids, cleared_at__isnull=True))
+    if raised:
+        for handler in CONDITION_HANDLERS:
+            handler(raised, [])

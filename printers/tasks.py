@@ -41,6 +41,30 @@ def poll_attempts_prune() -> None:
     prune()
 
 
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=5)
+def conditions_hand_over(self, condition_ids: list[int]) -> None:
+    """Tickets and e-mails for conditions a trap raised (printers.conditions)."""
+    from printers.conditions import conditions_hand_over as hand_over
+
+    hand_over(list(condition_ids))
+
+
+def queue_conditions_hand_over(condition_ids: list[int]) -> None:
+    """Queue the handlers of these conditions; with no broker (or the broker down) they run
+    now, so that no ticket is lost."""
+    from django.conf import settings
+
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        try:
+            conditions_hand_over.apply_async(args=[list(condition_ids)], retry=False)
+            return
+        except Exception:
+            logger.exception(
+                "Could not queue the handlers of %d condition(s): running them now", len(condition_ids)
+            )
+    conditions_hand_over.apply(args=[list(condition_ids)])
+
+
 def queue_status_refresh(device_ids: list[int]) -> bool:
     """Queue an immediate poll of these devices. False when the broker cannot be reached:
     the request stays visible as pending and the next fleet poll answers it."""

@@ -7,16 +7,17 @@ so that a burst costs a few queries per hundreds of traps, not per trap.
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
+from django.utils import timezone
 
-from fmp.db import bulk_insert_fast
 from fmp_snmp.observation import serial_key
 from fmp_snmp.traps import Trap
 from printers.models import Device, DeviceEvent, TrapSender
@@ -98,7 +99,7 @@ def traps_store(items: list[tuple[Trap, str, datetime]]) -> TrapsStored:
             .only("pk", "ip_address", "serial_number", "account_id")
         ):
             candidates[str(device.ip_address)].append(device)
-        events, codes, to_poll = [], defaultdict(set), []
+        events, codes, to_poll = [], defaultdict(set), []  # events: (device id, data)
         unknown: dict[str, list] = {}
         for trap, source, at in items:
             device = trap_device(candidates.get(source, []), trap)
@@ -108,33 +109,66 @@ def traps_store(items: list[tuple[Trap, str, datetime]]) -> TrapsStored:
                 seen[2], seen[3], seen[4] = at, trap.kind, trap.serial or seen[4]
                 continue
             result.matched += 1
-            events.append(
-                DeviceEvent(device_id=device.pk, key="printers.device.trap", data=_event_data(trap, source))
-            )
+            events.append((device.pk, _event_data(trap, source)))
             code = trap_condition(trap)
             if code:
                 codes[device.pk].add(code)
             to_poll.append(device.pk)
-        bulk_insert_fast(events)
+        _events_insert(events)
         if codes:
             from printers.conditions import device_conditions_raise
 
             result.raised = len(
-                device_conditions_raise(codes=dict(codes), at=max(at for _t, _s, at in items))
+                device_conditions_raise(
+                    codes=dict(codes), at=max(at for _t, _s, at in items), hand_over_later=True
+                )
             )
         result.unknown = sum(seen[0] for seen in unknown.values())
         _senders_count(unknown)
-    polls = [
-        pk
-        for pk in dict.fromkeys(to_poll)
-        if cache.add(f"fmp:trap-poll:{pk}", 1, settings.FMP_TRAP_POLL_SECONDS)
-    ]
+    polls = _polls_due(to_poll)
     if polls:
         from printers.tasks import queue_status_refresh
 
         queue_status_refresh(polls)
     result.polls = len(polls)
     return result
+
+
+# Devices a trap had polled, and when (monotonic seconds): one receiver process stores traps,
+# so the throttle lives here rather than in a shared cache (a round trip per trap).
+_polled: dict[int, float] = {}
+
+
+def _polls_due(device_ids: list[int]) -> list[int]:
+    """The devices to poll now: at most one trap-asked poll per FMP_TRAP_POLL_SECONDS each."""
+    now, every = time.monotonic(), settings.FMP_TRAP_POLL_SECONDS
+    if len(_polled) > 100_000:
+        for pk in [pk for pk, at in _polled.items() if now - at >= every]:
+            del _polled[pk]
+    due = []
+    for pk in dict.fromkeys(device_ids):
+        if now - _polled.get(pk, -every) >= every:
+            _polled[pk] = now
+            due.append(pk)
+    return due
+
+
+def _events_insert(events: list[tuple[int, dict]]) -> None:
+    """One INSERT for the batch's trap events (no model instance per trap)."""
+    if not events:
+        return
+    meta = DeviceEvent._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("device", "at", "key", "data"))
+    now = timezone.now()
+    params: list = []
+    for device_id, data in events:
+        params += [device_id, now, "printers.device.trap", json.dumps(data)]
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES " + ", ".join(  # noqa: S608 -- names from model metadata, values as parameters
+        ["(%s, %s, %s, %s)"] * len(events)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _senders_count(unknown: dict[str, list]) -> None:

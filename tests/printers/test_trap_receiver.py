@@ -22,6 +22,7 @@ from printers.traps import traps_store
 from tests import factories
 from tests.conftest import run_manage
 from tests.fixtures_snmp import free_udp_port, sim_device
+from tickets.models import Ticket
 
 ALERT = "1.3.6.1.2.1.43.18.1.1"
 JAM = [
@@ -60,12 +61,18 @@ def received(count: int, send) -> list:
 
 
 @pytest.mark.django_db
-def test_a_jam_trap_raises_the_condition_at_once_and_the_confirming_poll_clears_it(account, simulator):
+def test_a_jam_trap_raises_the_condition_at_once_and_the_confirming_poll_clears_it(
+    account, simulator, django_capture_on_commit_callbacks
+):
     # The printer at 127.0.0.1 (the simulator's address) sends a trap; its polls find no jam.
     device = sim_device(account, simulator, "sim-xerox-colour", serial="813000305")
     before = PollAttempt.objects.filter(device=device).count()
 
-    stored = traps_store(received(1, lambda port: snmptrap(port, *JAM)))
+    traps = received(1, lambda port: snmptrap(port, *JAM))
+    with django_capture_on_commit_callbacks(execute=True) as handed_over:
+        stored = traps_store(traps)
+    assert len(handed_over) == 1  # the tickets' handler, once the conditions are committed
+    assert Ticket.objects.filter(device=device, condition_code="jammed").count() == 1
 
     assert (stored.matched, stored.unknown, stored.raised, stored.polls) == (1, 0, 1, 1)
     condition = DeviceCondition.objects.get(device=device, code="jammed")
