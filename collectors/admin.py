@@ -99,6 +99,7 @@ class CollectorAdmin(admin.ModelAdmin):
         "devices_polled",
         "queue_depth",
         "dropped",
+        "traps_unknown",
         "last_error",
         "unresponsive_since",
     ]

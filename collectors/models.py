@@ -50,6 +50,9 @@ class Collector(models.Model):
     devices_polled = models.PositiveIntegerField(_("devices polled"), default=0, editable=False)
     queue_depth = models.PositiveIntegerField(_("queue depth"), default=0, editable=False)
     dropped = models.PositiveBigIntegerField(_("results dropped"), default=0, editable=False)
+    traps_unknown = models.PositiveBigIntegerField(
+        _("traps from unknown senders"), default=0, editable=False, help_text=_("since the collector started")
+    )
     last_error = models.CharField(_("last error"), max_length=500, blank=True, editable=False)
     unresponsive_since = models.DateTimeField(_("unresponsive since"), null=True, blank=True, editable=False)
 

@@ -29,6 +29,7 @@ from accounts.models import Account
 from collectors.models import Collector, CollectorBatch, CollectorConflict, CollectorNonce, EnrollmentCode
 from fmp_collector import protocol
 from fmp_snmp.observation import ObservationInvalid, observation_from_dict
+from fmp_snmp.traps import TrapInvalid, trap_from_dict
 from printers.models import Device, DeviceCommand
 
 logger = logging.getLogger(__name__)
@@ -422,7 +423,12 @@ def command_failure_text(*, kind: str, detail: str, result: dict) -> str:
 # --- health ---------------------------------------------------------------------------------
 
 _HEARTBEAT_TEXTS = {"version": 50, "hostname": 255, "last_error": 500}
-_HEARTBEAT_NUMBERS = {"queue_depth": 2**31 - 1, "devices_polled": 2**31 - 1, "dropped": 2**63 - 1}
+_HEARTBEAT_NUMBERS = {
+    "queue_depth": 2**31 - 1,
+    "devices_polled": 2**31 - 1,
+    "dropped": 2**63 - 1,
+    "traps_unknown": 2**63 - 1,
+}
 
 
 def collector_heartbeat(*, collector: Collector, data) -> None:
@@ -587,10 +593,10 @@ def _fields(item, name: str, required: set[str], optional: set[str] = frozenset(
         raise _invalid(f"{name}.{sorted(missing)[0]}: missing")
 
 
-def _batch_validate(body) -> tuple[uuid.UUID, list[dict], list[dict]]:
+def _batch_validate(body) -> tuple[uuid.UUID, list[dict], list[dict], list[dict]]:
     """The whole batch checked, item by item; the first error refuses it (400)."""
     now = timezone.now().timestamp()
-    _fields(body, "batch", {"batch"}, {"observations", "discovered"})
+    _fields(body, "batch", {"batch"}, {"observations", "discovered", "traps"})
     if not isinstance(body["batch"], str):
         raise _invalid("batch: a UUID is expected")
     try:
@@ -598,9 +604,10 @@ def _batch_validate(body) -> tuple[uuid.UUID, list[dict], list[dict]]:
     except ValueError as exc:
         raise _invalid("batch: a UUID is expected") from exc
     observations, discovered = body.get("observations", []), body.get("discovered", [])
-    if not isinstance(observations, list) or not isinstance(discovered, list):
-        raise _invalid("observations and discovered: lists are expected")
-    if len(observations) + len(discovered) > protocol.MAX_BATCH:
+    traps = body.get("traps", [])
+    if not isinstance(observations, list) or not isinstance(discovered, list) or not isinstance(traps, list):
+        raise _invalid("observations, discovered and traps: lists are expected")
+    if len(observations) + len(discovered) + len(traps) > protocol.MAX_BATCH:
         raise _invalid(f"too many items: at most {protocol.MAX_BATCH} in one batch")
     for n, item in enumerate(observations):
         name = f"observations[{n}]"
@@ -633,7 +640,25 @@ def _batch_validate(body) -> tuple[uuid.UUID, list[dict], list[dict]]:
             raise _invalid(f"{name}.range: a range id is expected")
         _at(item["at"], f"{name}.at", now)
         _observation(item["observation"], f"{name}.observation")
-    return batch_id, observations, discovered
+    for n, item in enumerate(traps):
+        name = f"traps[{n}]"
+        _fields(item, name, {"device", "at", "source", "trap"})
+        device = item["device"]
+        if isinstance(device, bool) or not isinstance(device, int) or not 0 < device < 2**63:
+            raise _invalid(f"{name}.device: a device id is expected")
+        source = item["source"]
+        try:
+            if not isinstance(source, str) or len(source) > 45:
+                raise ValueError
+            ipaddress.ip_address(source)
+        except ValueError as exc:
+            raise _invalid(f"{name}.source: an IP address is expected") from exc
+        _at(item["at"], f"{name}.at", now)
+        try:
+            trap_from_dict(item["trap"])
+        except TrapInvalid as exc:
+            raise _invalid(f"{name}.{exc}") from exc
+    return batch_id, observations, discovered, traps
 
 
 def _conflict_record(collector: Collector, device_ids: set[int]) -> None:
@@ -656,10 +681,10 @@ def collector_batch_accept(*, collector: Collector, body, enqueue: Callable[[int
     account that another collector owns, or that is polled centrally, is recorded as a
     conflict. A batch id already received stores nothing new.
     """
-    batch_id, observations, discovered = _batch_validate(body)
+    batch_id, observations, discovered, traps = _batch_validate(body)
     if CollectorBatch.objects.filter(collector=collector, batch_id=batch_id).exists():
         return 200, {"batch": str(batch_id), "duplicate": True}
-    ids = {item["device"] for item in observations}
+    ids = {item["device"] for item in observations} | {item["device"] for item in traps}
     devices = {
         pk: (account_id, collector_id)
         for pk, account_id, collector_id in Device.objects.filter(pk__in=ids).values_list(
@@ -689,6 +714,7 @@ def collector_batch_accept(*, collector: Collector, body, enqueue: Callable[[int
         | conflicts
     )
     accepted = [item for item in observations if item["device"] not in set(ignored)]
+    accepted_traps = [item for item in traps if item["device"] not in set(ignored)]
     found, ignored_found = _discovered_in_ranges(collector, discovered, batch_id)
     discovered = [discovered[n] for n in found]
     try:
@@ -699,7 +725,7 @@ def collector_batch_accept(*, collector: Collector, body, enqueue: Callable[[int
                 collector=collector,
                 batch_id=batch_id,
                 observations=len(accepted) + len(discovered),
-                payload={"observations": accepted, "discovered": discovered},
+                payload={"observations": accepted, "discovered": discovered, "traps": accepted_traps},
                 status=CollectorBatch.Status.QUEUED,
             )
     except IntegrityError:  # the same batch, sent twice at the same moment
@@ -707,7 +733,7 @@ def collector_batch_accept(*, collector: Collector, body, enqueue: Callable[[int
     transaction.on_commit(lambda: enqueue(batch.pk))
     return 202, {
         "batch": str(batch_id),
-        "accepted": len(accepted) + len(discovered),
+        "accepted": len(accepted) + len(discovered) + len(accepted_traps),
         "ignored": ignored,
         "ignored_discovered": ignored_found,
     }
@@ -859,7 +885,29 @@ def _batch_outcomes_store(batch: CollectorBatch) -> str:
     fresh = [o for o in outcomes if last[o.device.pk] is None or o.at > last[o.device.pk]]
     warnings: list[str] = []
     observations_store(outcomes=fresh, warnings=warnings)
+    _batch_traps_record(collector, batch.payload.get("traps", []))
     return "; ".join(warnings)
+
+
+def _batch_traps_record(collector: Collector, items: list[dict]) -> None:
+    """The traps the collector received from its devices, recorded as the central
+    receiver's are (the collector has already polled each device to confirm)."""
+    from printers.traps import traps_record
+
+    if not items:
+        return
+    mine = set(
+        Device.objects.monitored()
+        .filter(pk__in={i["device"] for i in items}, collector=collector)
+        .values_list("pk", flat=True)
+    )
+    traps_record(
+        [
+            (item["device"], trap_from_dict(item["trap"]), item["source"], _when(item["at"]))
+            for item in items
+            if item["device"] in mine
+        ]
+    )
 
 
 def _last_attempt(device: Device) -> datetime | None:

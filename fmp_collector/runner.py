@@ -35,6 +35,7 @@ from fmp_snmp import actions
 from fmp_snmp.client import SnmpClient
 from fmp_snmp.observation import observation_to_dict
 from fmp_snmp.probe import probe
+from fmp_snmp.traps import serve, trap_to_dict
 from fmp_snmp.types import RawPrintError, SnmpError, SnmpResponseError, SnmpTarget
 
 logger = logging.getLogger("fmp_collector")
@@ -49,6 +50,7 @@ UPLOAD_EVERY = 2.0  # seconds between uploads of a queue that is not yet a full 
 CONFIG_REFRESH = 900.0  # refetch the configuration at least this often
 ANSWER_EXPIRY = 600.0  # a command answer not delivered by then is given up
 TICK = 0.25
+TRAP_POLL_EVERY = 60.0  # a device's traps have it polled to confirm at most this often (seconds)
 
 DEFAULT_INTERVALS = {"poll": 300, "commands": 5, "heartbeat": 60, "discovery": 86400}
 
@@ -227,6 +229,10 @@ class Collector:
         self.reachable: bool | None = None
         self.fatal: BaseException | None = None
         self.batch_items = 500
+        self.traps_unknown = 0
+        self.trap_polled: dict[int, float] = {}
+        self.trap_pending: set[int] = set()  # devices to poll because of a trap
+        self.trap_protocol = None
         cached = store.get("config")
         if cached is not None:
             try:
@@ -592,6 +598,7 @@ class Collector:
                 "queue_depth": self.store.depth(),
                 "dropped": self.store.dropped,
                 "devices_polled": self.devices_polled(),
+                "traps_unknown": self.traps_unknown,
                 "last_error": self.last_error,
             },
         )
@@ -676,17 +683,60 @@ class Collector:
                 self.config.version,
             )
         async with SnmpClient() as self.client:
+            traps = await self.traps_start()
             try:
                 while not stop.is_set() and self.fatal is None:
                     self._tick()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), TICK)
             finally:
+                if traps is not None:
+                    traps.close()
                 for task in list(self.tasks.values()):
                     task.cancel()
                 await asyncio.gather(*self.tasks.values(), return_exceptions=True)
         if self.fatal is not None:
             raise self.fatal
+
+    # --- traps ----------------------------------------------------------------------------------
+
+    async def traps_start(self):
+        """Listen for the devices' traps where ``trap_bind`` says (off when empty)."""
+        if not self.settings.trap_bind:
+            return None
+        host, _, port = self.settings.trap_bind.rpartition(":")
+        communities = frozenset(c.strip() for c in self.settings.trap_communities.split(",") if c.strip())
+        try:
+            transport, self.trap_protocol = await serve(
+                self.trap_received, host.strip("[]"), int(port), communities=communities or None
+            )
+        except OSError as exc:
+            logger.error("Cannot receive traps on %s: %s", self.settings.trap_bind, exc)
+            self._error(f"cannot receive traps on {self.settings.trap_bind}: {exc}")
+            return None
+        logger.info("Receiving the devices' traps on %s", self.settings.trap_bind)
+        return transport
+
+    def trap_received(self, trap, source: str) -> None:
+        """A trap from one of this collector's devices is queued for the portal and the
+        device polled now to confirm (at most once a minute); others are counted."""
+        device = None
+        if self.config is not None:
+            at_source = [d for d in self.config.devices.values() if d.target.host == source]
+            device = at_source[0] if len(at_source) == 1 else None  # several at one address: whose?
+        if device is None:
+            self.traps_unknown += 1
+            logger.info("Trap from %s, which is none of this collector's devices: not sent", source)
+            return
+        self._queue(
+            "trap",
+            {"device": device.id, "at": self.now(), "source": source, "trap": trap_to_dict(trap)},
+        )
+        mono = time.monotonic()
+        if mono - self.trap_polled.get(device.id, -TRAP_POLL_EVERY) >= TRAP_POLL_EVERY:
+            self.trap_polled[device.id] = mono
+            self.trap_pending.add(device.id)  # polled at the next tick (after a poll in flight)
+        self.due["upload"] = 0.0  # send it at the next tick
 
     def _tick(self) -> None:
         mono, now = time.monotonic(), time.time()
@@ -698,6 +748,13 @@ class Collector:
             return
         for device in self.due_devices(now):
             self._spawn(f"poll:{device.id}", lambda d=device: self.poll_device(d))
+        for device_id in list(self.trap_pending):
+            device = self.config.devices.get(device_id)
+            if device is None:
+                self.trap_pending.discard(device_id)
+            elif f"device:{device_id}" not in self.in_flight and f"poll:{device_id}" not in self.tasks:
+                self.trap_pending.discard(device_id)
+                self._spawn(f"poll:{device_id}", lambda d=device: self.poll_device(d, trigger="trap"))
         for rng in self.due_ranges(now):
             self._spawn(f"sweep:{rng.id}", lambda r=rng: self.sweep(r))
         every = self.settings.command_interval or self.config.intervals["commands"]

@@ -9,6 +9,8 @@
     command_interval FMP_COLLECTOR_COMMAND_INTERVAL  seconds between asks for commands (the portal's)
     snmp_timeout     FMP_COLLECTOR_SNMP_TIMEOUT      seconds to wait for one SNMP answer (2)
     snmp_retries     FMP_COLLECTOR_SNMP_RETRIES      SNMP requests sent again before giving up (1)
+    trap_bind        FMP_COLLECTOR_TRAP_BIND         receive the devices' SNMP traps here, ADDRESS:PORT ("" = off)
+    trap_communities FMP_COLLECTOR_TRAP_COMMUNITIES  community strings accepted in traps, comma-separated ("" = any)
 
 Proxies come from the standard HTTPS_PROXY / NO_PROXY variables.
 """
@@ -40,6 +42,8 @@ class Settings:
     command_interval: float | None = None  # None: what the portal's configuration says
     snmp_timeout: float = 2.0
     snmp_retries: int = 1
+    trap_bind: str = ""
+    trap_communities: str = ""
 
 
 def _env_name(name: str) -> str:
@@ -76,6 +80,10 @@ def _convert(name: str, value, source: str):
         return number
     if not isinstance(value, str):
         raise bad("text")
+    if name == "trap_bind" and value.strip():
+        host, _, port = value.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise bad("ADDRESS:PORT (e.g. 0.0.0.0:162)")
     if name == "log_level":
         level = value.strip().upper()
         if level not in LEVELS:

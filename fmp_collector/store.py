@@ -21,7 +21,7 @@ import json
 import sqlite3
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fmp_collector import protocol
@@ -66,15 +66,16 @@ class Batch:
     ids: list[int]
     observations: list[dict]
     discovered: list[dict]
+    traps: list[dict] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def body(self) -> bytes:
-        return json.dumps(
-            {"batch": self.batch, "observations": self.observations, "discovered": self.discovered},
-            separators=(",", ":"),
-        ).encode("utf-8")
+        data = {"batch": self.batch, "observations": self.observations, "discovered": self.discovered}
+        if self.traps:  # only when there are some (a portal of an earlier version knows no traps)
+            data["traps"] = self.traps
+        return json.dumps(data, separators=(",", ":")).encode("utf-8")
 
 
 class Store:
@@ -190,7 +191,8 @@ class Store:
             return None
         observations = [json.loads(item) for _, kind, item in rows if kind == "observation"]
         discovered = [json.loads(item) for _, kind, item in rows if kind == "discovered"]
-        return Batch(batch, [r[0] for r in rows], observations, discovered)
+        traps = [json.loads(item) for _, kind, item in rows if kind == "trap"]
+        return Batch(batch, [r[0] for r in rows], observations, discovered, traps)
 
     def acknowledge(self, batch: str) -> int:
         """The portal has the batch (stored, or a duplicate of one it stored): forget it."""

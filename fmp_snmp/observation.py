@@ -135,20 +135,7 @@ def observation_to_dict(observation: DeviceObservation) -> dict:
         "status_known": observation.status_known,
         "conditions_known": observation.conditions_known,
         "supplies_known": observation.supplies_known,
-        "alerts": [
-            {
-                "index": a.index,
-                "severity": a.severity,
-                "training": a.training,
-                "group": a.group,
-                "group_index": a.group_index,
-                "location": a.location,
-                "code": a.code,
-                "description": a.description,
-                "age_seconds": a.age_seconds,
-            }
-            for a in observation.alerts
-        ],
+        "alerts": [alert_to_dict(a) for a in observation.alerts],
         "alerts_known": observation.alerts_known,
     }
     for name in TEXT_LIMITS:
@@ -249,8 +236,26 @@ _ALERT_FIELDS = frozenset(
 )
 
 
+def alert_to_dict(a: AlertReading) -> dict:
+    return {
+        "index": a.index,
+        "severity": a.severity,
+        "training": a.training,
+        "group": a.group,
+        "group_index": a.group_index,
+        "location": a.location,
+        "code": a.code,
+        "description": a.description,
+        "age_seconds": a.age_seconds,
+    }
+
+
 def _alert(data, n: int) -> AlertReading:
-    where = f"alerts[{n}]"
+    return alert_from_dict(data, f"alerts[{n}]")
+
+
+def alert_from_dict(data, where: str) -> AlertReading:
+    """One alert of the wire form, strictly (ObservationInvalid names ``where`` and why)."""
     if not isinstance(data, dict):
         raise ObservationInvalid(f"{where}: an object is expected")
     unknown = set(data) - _ALERT_FIELDS

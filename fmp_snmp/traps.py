@@ -492,3 +492,63 @@ async def serve(
     await carrier._lport
     fast.engine, fast.carrier = snmp_engine, carrier  # kept alive with the receiver
     return carrier.transport, fast
+
+
+# --- the wire form (a site collector uploads the traps it received) -------------------------
+
+TRAP_KINDS = frozenset(
+    {"printer_alert", "cold_start", "warm_start", "link_down", "link_up", "authentication_failure", "other"}
+)
+
+
+def trap_to_dict(trap: Trap) -> dict:
+    """What a collector sends of a trap (its var-binds stay on the site)."""
+    from fmp_snmp.observation import alert_to_dict
+
+    return {
+        "version": trap.version,
+        "kind": trap.kind,
+        "trap_oid": trap.trap_oid_text,
+        "uptime_ticks": trap.uptime_ticks,
+        "serial": trap.serial,
+        "alert": alert_to_dict(trap.alert) if trap.alert is not None else None,
+    }
+
+
+def trap_from_dict(data) -> Trap:
+    """Parse the wire form strictly; raises TrapInvalid with the reason."""
+    from fmp_snmp.observation import ObservationInvalid, alert_from_dict
+
+    if not isinstance(data, dict):
+        raise TrapInvalid("trap: an object is expected")
+    unknown = set(data) - {"version", "kind", "trap_oid", "uptime_ticks", "serial", "alert"}
+    if unknown:
+        raise TrapInvalid(f"trap: unknown field {sorted(map(str, unknown))[0][:50]}")
+    version, kind, oid_text = data.get("version"), data.get("kind"), data.get("trap_oid")
+    if version not in ("1", "2c", "3"):
+        raise TrapInvalid("trap.version: 1, 2c or 3 is expected")
+    if kind not in TRAP_KINDS:
+        raise TrapInvalid("trap.kind: unknown kind")
+    if not isinstance(oid_text, str) or len(oid_text) > 200:
+        raise TrapInvalid("trap.trap_oid: an OID is expected")
+    try:
+        oid = tuple(int(p) for p in oid_text.split("."))
+    except ValueError:
+        raise TrapInvalid("trap.trap_oid: an OID is expected") from None
+    if len(oid) < 2 or any(p < 0 or p >= 2**32 for p in oid):
+        raise TrapInvalid("trap.trap_oid: an OID is expected")
+    uptime = data.get("uptime_ticks")
+    if uptime is not None and (
+        isinstance(uptime, bool) or not isinstance(uptime, int) or not 0 <= uptime < 2**32
+    ):
+        raise TrapInvalid("trap.uptime_ticks: a number of ticks is expected")
+    serial = data.get("serial", "")
+    if not isinstance(serial, str) or len(serial) > 100 or "\x00" in serial:
+        raise TrapInvalid("trap.serial: a string of at most 100 characters is expected")
+    alert = None
+    if data.get("alert") is not None:
+        try:
+            alert = alert_from_dict(data["alert"], "trap.alert")
+        except ObservationInvalid as exc:
+            raise TrapInvalid(str(exc)) from None
+    return Trap(version, "", kind, oid, uptime, None, alert, serial)

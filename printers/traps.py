@@ -87,10 +87,11 @@ def _event_data(trap: Trap, source: str) -> dict:
 
 
 def traps_store(items: list[tuple[Trap, str, datetime]]) -> TrapsStored:
-    """Store a batch of received traps ``(trap, source address, received at)``."""
-    result = TrapsStored()
+    """Store a batch of traps the portal's receiver got ``(trap, source address, received at)``:
+    matched to the devices it polls itself, the others counted per sender; the matched
+    devices are polled to confirm."""
     if not items:
-        return result
+        return TrapsStored()
     with transaction.atomic():
         candidates: dict[str, list[Device]] = defaultdict(list)
         for device in (
@@ -99,7 +100,7 @@ def traps_store(items: list[tuple[Trap, str, datetime]]) -> TrapsStored:
             .only("pk", "ip_address", "serial_number", "account_id")
         ):
             candidates[str(device.ip_address)].append(device)
-        events, codes, to_poll = [], defaultdict(set), []  # events: (device id, data)
+        matched = []
         unknown: dict[str, list] = {}
         for trap, source, at in items:
             device = trap_device(candidates.get(source, []), trap)
@@ -108,29 +109,38 @@ def traps_store(items: list[tuple[Trap, str, datetime]]) -> TrapsStored:
                 seen[0] += 1
                 seen[2], seen[3], seen[4] = at, trap.kind, trap.serial or seen[4]
                 continue
-            result.matched += 1
-            events.append((device.pk, _event_data(trap, source)))
-            code = trap_condition(trap)
-            if code:
-                codes[device.pk].add(code)
-            to_poll.append(device.pk)
-        _events_insert(events)
-        if codes:
-            from printers.conditions import device_conditions_raise
-
-            result.raised = len(
-                device_conditions_raise(
-                    codes=dict(codes), at=max(at for _t, _s, at in items), hand_over_later=True
-                )
-            )
+            matched.append((device.pk, trap, source, at))
+        result = traps_record(matched)
         result.unknown = sum(seen[0] for seen in unknown.values())
         _senders_count(unknown)
-    polls = _polls_due(to_poll)
+    polls = _polls_due([device_id for device_id, _t, _s, _at in matched])
     if polls:
         from printers.tasks import queue_status_refresh
 
         queue_status_refresh(polls)
     result.polls = len(polls)
+    return result
+
+
+def traps_record(matched: list[tuple[int, Trap, str, datetime]]) -> TrapsStored:
+    """Record traps already matched to their devices ``(device id, trap, source, at)``: one
+    event each, and the conditions they report raised now (their tickets and e-mails follow
+    from a task once committed). The central receiver and the site collectors' uploads
+    (whose collector polls the device itself to confirm) both come here."""
+    result = TrapsStored(matched=len(matched))
+    if not matched:
+        return result
+    codes: dict[int, set[str]] = defaultdict(set)
+    for device_id, trap, _source, _at in matched:
+        code = trap_condition(trap)
+        if code:
+            codes[device_id].add(code)
+    _events_insert([(device_id, _event_data(trap, source)) for device_id, trap, source, _at in matched])
+    if codes:
+        from printers.conditions import device_conditions_raise
+
+        at = max(at for _d, _t, _s, at in matched)
+        result.raised = len(device_conditions_raise(codes=dict(codes), at=at, hand_over_later=True))
     return result
 
 

@@ -271,3 +271,6 @@ class FakePortal:
 
     def stored_observations(self) -> list[dict]:
         return [o for body in self.stored.values() for o in body["observations"]]
+
+    def stored_traps(self) -> list[dict]:
+        return [t for body in self.stored.values() for t in body.get("traps", [])]

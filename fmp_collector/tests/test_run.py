@@ -435,3 +435,81 @@ def test_the_service_on_a_skewed_clock_keeps_running_and_follows_a_clock_change(
     assert "help desk" not in stdout + stderr
     status = cli("status", "--state", site)
     assert re.search(r"clock: +1(199|200|201) s ahead of the portal", status.stdout), status.stdout
+
+
+def test_traps_of_its_devices_go_to_the_portal_and_have_the_device_polled(cli, portal, site):
+    """A trap from one of its devices (at its own address) is uploaded and the device polled
+    at once to confirm; a trap from an address of none of its devices is only counted."""
+    portal.config["devices"].append(
+        {
+            "id": 5,
+            "host": "127.0.0.2",
+            "port": free_udp_port(),
+            "version": "2c",
+            "community": "x",
+            "interval": 3600,
+        }
+    )
+    portal.config["intervals"] = {"poll": 3600, "commands": 1, "heartbeat": 1, "discovery": 86400}
+    trap_port = free_udp_port()
+    log = site / "collector.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fmp_collector", "run", "--state", str(site)],
+        cwd=ROOT,
+        env=clean_env(FMP_COLLECTOR_LOG_FILE=str(log), FMP_COLLECTOR_TRAP_BIND=f"127.0.0.1:{trap_port}"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def trap(source: str) -> None:
+        jam = ["1.3.6.1.2.1.43.18.1.1.2.1.7", "i", "3", "1.3.6.1.2.1.43.18.1.1.4.1.7", "i", "13"]
+        jam += ["1.3.6.1.2.1.43.18.1.1.7.1.7", "i", "8"]
+        done = subprocess.run(
+            [
+                "snmptrap",
+                f"--clientaddr={source}",
+                "-v",
+                "2c",
+                "-c",
+                "public",
+                f"127.0.0.1:{trap_port}",
+                "",
+                "1.3.6.1.2.1.43.18.2.0.1",
+                *jam,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+
+    try:
+        assert wait_for(lambda: log.exists() and "Receiving the devices' traps" in log.read_text(), 20)
+        assert wait_for(lambda: len(portal.stored_observations()) >= 3, 20)  # the first cycle
+        trap("127.0.0.2")
+        assert wait_for(lambda: portal.stored_traps(), 15)
+        (sent,) = portal.stored_traps()
+        assert (sent["device"], sent["source"]) == (5, "127.0.0.2")
+        assert (sent["trap"]["kind"], sent["trap"]["alert"]["code"], sent["trap"]["alert"]["severity"]) == (
+            "printer_alert",
+            8,
+            "critical",
+        )
+        # The device was polled at once to confirm (nothing answers at 127.0.0.2 here).
+        assert wait_for(
+            lambda: any(
+                o["device"] == 5 and o["observation"]["trigger"] == "trap"
+                for o in portal.stored_observations()
+            ),
+            20,
+        )
+        trap("127.0.0.3")  # none of its devices
+        assert wait_for(lambda: portal.heartbeats and portal.heartbeats[-1].get("traps_unknown") == 1, 10)
+        assert len(portal.stored_traps()) == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _stdout, stderr = process.communicate(timeout=15)
+    assert process.returncode == 0, stderr
+    assert portal.refusals == []

@@ -304,3 +304,58 @@ def test_an_error_reported_through_the_collector_opens_the_automatic_ticket(cc, 
     assert device.state.overall == "error" and "jammed" in device.state.conditions
     assert device.conditions.filter(code="jammed", cleared_at__isnull=True).exists()
     assert Ticket.objects.filter(device=device, condition_code="jammed", origin="monitoring").count() == 1
+
+
+def trap_item(device, code=8, **fields) -> dict:
+    return {
+        "device": device.pk,
+        "at": time.time() - 5,
+        "source": "10.1.2.3",
+        "trap": {
+            "version": "2c",
+            "kind": "printer_alert",
+            "trap_oid": "1.3.6.1.2.1.43.18.2.0.1",
+            "uptime_ticks": 1234,
+            "serial": "SN-COLL-1",
+            "alert": {"index": 7, "severity": "critical", "group": 13, "group_index": 1, "code": code},
+            **fields,
+        },
+    }
+
+
+def test_traps_a_collector_received_raise_their_condition_and_another_accounts_are_ignored(
+    cc, device, other_account, other_site
+):
+    from printers.models import DeviceCondition, DeviceEvent
+
+    foreign = factories.device(other_account, other_site, ip_address="10.9.9.9")
+    response = cc.post("results/", {**batch(), "traps": [trap_item(device), trap_item(foreign)]})
+    assert response.status_code == 202, response.content
+    assert response.json()["ignored"] == [foreign.pk]
+    assert DeviceCondition.objects.filter(device=device, code="jammed", cleared_at__isnull=True).exists()
+    event = DeviceEvent.objects.get(device=device, key="printers.device.trap")
+    assert event.data["alert"]["code_name"] == "jam" and event.data["source"] == "10.1.2.3"
+    assert not DeviceEvent.objects.filter(device=foreign).exists()
+    assert not DeviceCondition.objects.filter(device=foreign).exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda t: t.update(source="not an address"), "traps[0].source: an IP address is expected"),
+        (lambda t: t["trap"].update(kind="meltdown"), "traps[0].trap.kind: unknown kind"),
+        (lambda t: t["trap"].update(trap_oid="1.x"), "traps[0].trap.trap_oid: an OID is expected"),
+        (
+            lambda t: t["trap"]["alert"].update(severity="panic"),
+            "traps[0].trap.alert.severity: unknown severity",
+        ),
+        (lambda t: t["trap"].update(extra=1), "traps[0].trap: unknown field extra"),
+    ],
+)
+def test_a_bad_trap_refuses_the_batch_with_the_reason(cc, device, change, reason):
+    bad = trap_item(device)
+    change(bad)
+    response = cc.post("results/", {**batch([item(device)]), "traps": [bad]})
+    assert response.status_code == 400
+    assert reason in response.json()["detail"]
+    assert nothing_stored()
