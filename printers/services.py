@@ -762,17 +762,30 @@ def devices_reset(*, devices: list[Device], by) -> list[DeviceResult]:
 
 
 def raw_print_error_text(error: Exception) -> str:
-    """What went wrong sending a job to a printer's raw port, in the user's language."""
+    """What went wrong sending a job to a printer's raw port, in the user's language (the
+    system's own message, English whatever the user reads, goes to the log only)."""
     from fmp_snmp.types import RawPrintError
 
-    if isinstance(error, RawPrintError) and error.stage == "connect":
+    if not isinstance(error, RawPrintError):
+        return str(error)
+    logger.info("Raw print to port %s failed (%s): %s", error.port, error.stage, error.detail)
+    why = {
+        "refused": _("the connection was refused"),
+        "timeout": _("the printer did not answer in time"),
+        "unreachable": _("the printer cannot be reached on the network"),
+        "unknown_host": _("the printer's host name is unknown"),
+        "reset": _("the printer closed the connection"),
+    }.get(error.reason)
+    if error.stage == "connect":
+        if why is None:
+            return _("the printer does not accept print jobs on port %(port)s") % {"port": error.port}
         return _("the printer does not accept print jobs on port %(port)s (%(error)s)") % {
             "port": error.port,
-            "error": error.detail,
+            "error": why,
         }
-    if isinstance(error, RawPrintError):
-        return _("the print job could not be sent (%(error)s)") % {"error": error.detail}
-    return str(error)
+    if why is None:
+        return str(_("the print job could not be sent"))
+    return _("the print job could not be sent (%(error)s)") % {"error": why}
 
 
 def devices_test_page_print(*, devices: list[Device], by) -> list[DeviceResult]:
