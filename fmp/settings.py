@@ -229,6 +229,8 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("FMP_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Where fmp.mail.FolderEmailBackend (the demo's) and Django's filebased backend write e-mails.
+EMAIL_FILE_PATH = env_str("FMP_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 EMAIL_HOST = env_str("FMP_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("FMP_EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("FMP_EMAIL_HOST_USER", "")
