@@ -31,23 +31,33 @@ class FolderEmailBackend(BaseEmailBackend):
             file_path or getattr(settings, "EMAIL_FILE_PATH", "") or Path(settings.BASE_DIR) / "var" / "mail"
         )
 
+    def _new_file(self, slug: str, suffix: str, content: bytes) -> Path:
+        """A file of its own (the web process and the poller both write here): created
+        exclusively, under the next number when the name is taken."""
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+        while True:
+            with _lock:
+                path = self.folder / f"{stamp}-{next(_counter):04d}-{slug}{suffix}"
+            try:
+                with open(path, "xb") as out:
+                    out.write(content)
+                return path
+            except FileExistsError:
+                continue
+
     def send_messages(self, email_messages) -> int:
         self.folder.mkdir(parents=True, exist_ok=True)
         sent = 0
         for message in email_messages:
             to = ", ".join(message.recipients())
-            with _lock:
-                stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-                slug = re.sub(
-                    r"[^A-Za-z0-9@.-]+", "_", message.recipients()[0] if message.recipients() else "nobody"
-                )
-                base = self.folder / f"{stamp}-{next(_counter):04d}-{slug[:60]}"
+            first = message.recipients()[0] if message.recipients() else "nobody"
+            slug = re.sub(r"[^A-Za-z0-9@.-]+", "_", first)[:60]
             readable = (
                 f"From: {message.from_email}\nTo: {to}\nSubject: {message.subject}\n"
                 f"Date: {timezone.localtime():%Y-%m-%d %H:%M:%S %Z}\n\n{message.body}\n"
             )
-            base.with_suffix(".txt").write_text(readable, encoding="utf-8")
-            base.with_suffix(".eml").write_bytes(message.message().as_bytes(linesep="\n"))
-            logger.info('E-mail "%s" to %s written to %s', message.subject, to, base.with_suffix(".txt"))
+            text = self._new_file(slug, ".txt", readable.encode("utf-8"))
+            Path(str(text)[: -len(".txt")] + ".eml").write_bytes(message.message().as_bytes(linesep="\n"))
+            logger.info('E-mail "%s" to %s written to %s', message.subject, to, text)
             sent += 1
         return sent

@@ -49,3 +49,53 @@ def test_finding_python_is_quiet_about_shims_of_missing_versions(tmp_path):
         none.stderr.strip()
         == "FMP needs Python 3.11 or newer (set PYTHON=/path/to/python3.11 to choose one)."
     )
+
+
+def test_the_demo_servers_log_leaves_out_routine_requests(tmp_path):
+    """A site collector asks for commands every 5 s and the grid checks "pending" every 2 s:
+    the console keeps what people do (and every error), not those."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    from fmp_snmp.testing import free_tcp_port
+    from tests.conftest import run_manage
+
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}", "CELERY_BROKER_URL": ""}
+    assert run_manage("migrate", "--noinput", "-v0", timeout=300, **env).returncode == 0
+    port = free_tcp_port()
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    web = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env={**base, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+
+        def get(path: str) -> int:
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5).status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                get("/healthz")
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert get("/collector/v1/commands/") == 401  # refused: an error, so it is logged
+        assert get("/healthz") == 200
+        assert get("/accounts/login/") == 200
+        time.sleep(1)  # the server logs a request once its answer is sent
+    finally:
+        web.terminate()
+        log = web.communicate(timeout=20)[1]
+    requests = [line for line in log.splitlines() if '"GET ' in line]
+    assert any('GET /accounts/login/ HTTP/1.1" 200' in line for line in requests), log
+    assert any('GET /collector/v1/commands/ HTTP/1.1" 401' in line for line in requests), log
+    assert not any("GET /healthz" in line for line in requests), log

@@ -24,7 +24,7 @@ def test_forgot_password_writes_a_readable_file_with_the_temporary_password(
         background_wait()
     (text,) = (tmp_path / "mail").glob("*.txt")
     (eml,) = (tmp_path / "mail").glob("*.eml")
-    assert text.stem == eml.stem and plain_user.email in text.name
+    assert text.stem == eml.stem and text.name.endswith(f"-{plain_user.email}.txt")
     body = text.read_text(encoding="utf-8")
     assert f"To: {plain_user.email}" in body and "mot de passe temporaire" in body
     assert "Content-Transfer-Encoding" not in body  # as a person reads it
