@@ -719,7 +719,7 @@ def devices_location_update(*, devices: list[Device], location: str, by) -> list
             results.append((device, True, str(text)))
         elif isinstance(answer, Exception):
             text = _("location stored in the portal, but the device refused it: %(error)s") % {
-                "error": answer
+                "error": snmp_error_text(answer)
             }
             results.append((device, False, str(text)))
         else:
@@ -753,12 +753,33 @@ def devices_reset(*, devices: list[Device], by) -> list[DeviceResult]:
                 device=device, key="printers.device.reset_failed", user=by, error=str(answer)[:200]
             )
             results.append(
-                (device, False, str(_("the device refused the reset: %(error)s") % {"error": answer}))
+                (
+                    device,
+                    False,
+                    str(_("the device refused the reset: %(error)s") % {"error": snmp_error_text(answer)}),
+                )
             )
         else:
             device_event_record(device=device, key="printers.device.reset", user=by)
             results.append((device, True, str(_("reset sent; the device restarts."))))
     return results
+
+
+def snmp_error_text(error: Exception) -> str:
+    """Why a device did not carry out an SNMP command, in the user's language (the engine's
+    own message, in English, goes to the log only)."""
+    from fmp_snmp.types import SnmpResponseError, SnmpTimeout
+
+    logger.info("SNMP command failed: %s", error)
+    if isinstance(error, SnmpResponseError):
+        return _("the device answered %(status)s") % {
+            "status": SnmpResponseError.NAMES.get(error.status, error.status)
+        }
+    if isinstance(error, SnmpTimeout):
+        return str(_("the device did not answer"))
+    if "cannot resolve" in str(error):
+        return str(_("the device's host name is unknown"))
+    return str(_("the device could not be reached"))
 
 
 def raw_print_error_text(error: Exception) -> str:

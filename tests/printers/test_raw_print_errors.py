@@ -1,4 +1,4 @@
-"""A test page that a printer does not take says why in the reader's language: never the
+"""A test page or a command that a printer does not take says why in the reader's language: never the
 system's own message ("[Errno 111] Connect call failed"), which is English for everyone."""
 
 from __future__ import annotations
@@ -58,3 +58,24 @@ def test_an_unknown_printer_name_is_worded_in_the_readers_language(
     User.objects.filter(pk=manager.pk).update(language=language)
     device = factories.device(account, serial="NONAME", dns_name="no-such-printer.invalid")
     assert expected in sent_test_page(manager_client, device)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("fr", "SILENT : le périphérique a refusé la réinitialisation : le périphérique n’a pas répondu"),
+        ("en", "SILENT: the device refused the reset: the device did not answer"),
+    ],
+)
+def test_a_printer_that_does_not_answer_a_reset_is_worded_in_the_readers_language(
+    manager, manager_client, account, settings, language, expected
+):
+    from tests.fixtures_snmp import free_udp_port
+
+    User.objects.filter(pk=manager.pk).update(language=language)
+    settings.FMP_SNMP_TIMEOUT, settings.FMP_SNMP_RETRIES = 0.3, 0
+    device = factories.device(account, serial="SILENT", ip_address="127.0.0.1", snmp_port=free_udp_port())
+    response = manager_client.post(
+        "/printers/actions/", {"action": "reset", "devices": [device.pk]}, follow=True
+    )
+    assert [str(m) for m in response.context["messages"]] == [expected]
