@@ -180,9 +180,10 @@ def demo_fleet_build(
     sim_port: int | None = None,
     now: datetime | None = None,
     fixed: list[PlannedDevice] | None = None,
+    level_days: int = LEVEL_HISTORY_DAYS,
 ) -> int:
     """Create up to ``count`` demo devices for ``account`` (the ``fixed`` ones first, then
-    generated ones) with ``history_days`` of counters and six months of supply levels;
+    generated ones) with ``history_days`` of counters and ``level_days`` of supply levels;
     returns how many were created. Networked devices answer on 127.0.0.1 at the simulated
     fleet's port with their own community; the others have no address (manual reads)."""
     rng = random.Random(seed)
@@ -251,7 +252,7 @@ def demo_fleet_build(
     states, observations, supplies, counter_samples = [], [], [], []
     supply_history: list[tuple[Supply, list[tuple[datetime, int]]]] = []
     sample_times = [now - timedelta(days=d) for d in range(history_days, -1, -sample_every_days)]
-    level_times = [t for t in sample_times if now - t <= timedelta(days=LEVEL_HISTORY_DAYS)]
+    level_times = [t for t in sample_times if now - t <= timedelta(days=level_days)]
     for device in devices:
         want = planned[device.serial_number]
         roll = rng.random()
@@ -284,7 +285,9 @@ def demo_fleet_build(
                     current -= rng.randint(0, 9)
                     if current < 3:
                         current = 100  # a cartridge replacement
-                level = history[-1][1] if rng.random() > 0.05 else rng.choice([-2, -3])
+                level = (
+                    (history[-1][1] if history else current) if rng.random() > 0.05 else rng.choice([-2, -3])
+                )
                 supply = Supply(
                     device=device,
                     index=index,
