@@ -17,11 +17,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def slow_printer(tmp_path, account, site):
-    """The guide's ColorQube, answering after 1.5 s (a real printer waking up), last seen at 5 % black."""
+def slow_printer(tmp_path, account, site, settings):
+    """The guide's ColorQube, answering after 3 s (a real printer waking up), last seen at 5 % black."""
+    settings.FMP_SNMP_TIMEOUT = 6.0  # it does answer, late
     port = free_udp_port()
     text = recording(SPECIAL_DEVICES[0]).replace(
-        "1.3.6.1.2.1.1.3.0|67|", "1.3.6.1.2.1.1.3.0|67:delay|wait=1500,value="
+        "1.3.6.1.2.1.1.3.0|67|", "1.3.6.1.2.1.1.3.0|67:delay|wait=3000,value="
     )
     process = start_simulator(tmp_path, [f"127.0.0.1:{port}"], {"slow": text})
     device = factories.device(
@@ -49,7 +50,7 @@ def test_get_printer_status_without_a_broker_is_pending_then_updated(settings, u
     response = user_client.post(
         "/printers/actions/", {"action": "refresh", "devices": [device.pk], "next": "/printers/"}
     )
-    assert response.status_code == 302 and time.monotonic() - started < 1.2  # not waiting for the printer
+    assert response.status_code == 302 and time.monotonic() - started < 2.5  # not waiting for the printer
     grid = user_client.get("/printers/").content.decode()
     assert grid.count('data-testid="refresh-pending"') == 1
     banner = user_client.get(f"/printers/refresh-status/?devices={device.pk}")
