@@ -48,6 +48,7 @@ def ensure_fleet(count: int) -> tuple[User, int]:
             count=count,
             seed=count,
             history_days=364,
+            level_days=364,
             sample_every_days=7,
             serial_prefix="B",
         )

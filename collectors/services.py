@@ -412,8 +412,8 @@ def command_failure_text(*, kind: str, detail: str, result: dict) -> str:
     stage, port, status = result.get("stage"), result.get("port"), result.get("snmp_status")
     valid_port = isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536
     if kind == DeviceCommand.Kind.TEST_PAGE and stage in ("connect", "send") and valid_port:
-        reason = detail.rsplit(": ", 1)[-1][:200]
-        return raw_print_error_text(RawPrintError(stage, port, reason))
+        reason = result.get("reason") if result.get("reason") in RawPrintError.REASONS else "other"
+        return raw_print_error_text(RawPrintError(stage, port, detail[:200], reason))
     if isinstance(status, int) and not isinstance(status, bool) and 0 < status < 1000:
         name = SnmpResponseError.NAMES.get(status, str(status))
         return _("the device refused: %(status)s") % {"status": name}

@@ -229,6 +229,8 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("FMP_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Where fmp.mail.FolderEmailBackend (the demo's) and Django's filebased backend write e-mails.
+EMAIL_FILE_PATH = env_str("FMP_EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 EMAIL_HOST = env_str("FMP_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("FMP_EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("FMP_EMAIL_HOST_USER", "")
@@ -263,10 +265,27 @@ CELERY_TIMEZONE = TIME_ZONE
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    # The development server's access log leaves out the requests that repeat every few
+    # seconds when all is well (fmp.logfilters): the demo's console shows what people do.
+    "filters": {"routine_requests": {"()": "fmp.logfilters.RoutineRequestsFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "server": {"class": "logging.StreamHandler", "formatter": "server", "filters": ["routine_requests"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("FMP_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Production hardening (FMP_PRODUCTION=true behind HTTPS) ----------------------------

@@ -555,7 +555,7 @@ class Collector:
                 await actions.send_raw(target.host, payload, port=port)
                 return True, "", {"port": port, "bytes": len(payload)}
         except RawPrintError as exc:
-            return False, str(exc), {"stage": exc.stage, "port": exc.port}
+            return False, str(exc), {"stage": exc.stage, "port": exc.port, "reason": exc.reason}
         except SnmpResponseError as exc:
             return False, str(exc), {"snmp_status": exc.status}
         except SnmpError as exc:

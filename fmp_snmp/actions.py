@@ -55,14 +55,14 @@ async def send_raw(host: str, payload: bytes, *, port: int = RAW_PORT, timeout: 
     try:
         _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
     except (OSError, TimeoutError) as exc:
-        raise RawPrintError("connect", port, str(exc) or type(exc).__name__) from exc
+        raise RawPrintError.from_exception("connect", port, exc) from exc
     try:
         writer.write(payload)
         await asyncio.wait_for(writer.drain(), timeout)
         writer.write_eof()
         await asyncio.wait_for(writer.drain(), timeout)
     except (OSError, TimeoutError) as exc:
-        raise RawPrintError("send", port, str(exc) or type(exc).__name__) from exc
+        raise RawPrintError.from_exception("send", port, exc) from exc
     finally:
         writer.close()
         with contextlib.suppress(OSError, TimeoutError):

@@ -9,10 +9,17 @@ Each recording is served under its community name (snmpsim's convention).
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
+import re
 import shutil
+import signal
+import socketserver
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,7 +118,7 @@ def recording(dev: SimDevice) -> str:
     def add_settable(oid: str, value: str | bytes) -> None:
         tag, text = _text(value)
         if writable and tag == "4":
-            add(oid, "4:writecache", f"value={text}")
+            add(oid, "4:devicewrite", f"value={text}")
         else:
             add(oid, tag, text)
 
@@ -122,7 +129,7 @@ def recording(dev: SimDevice) -> str:
     add("1.3.6.1.2.1.25.3.2.1.5.1", "2", dev.device_status)
     add("1.3.6.1.2.1.25.3.5.1.1.1", "2", dev.printer_status)
     add("1.3.6.1.2.1.25.3.5.1.2.1", "4x", _error_octets(dev.errors))
-    add("1.3.6.1.2.1.43.5.1.1.3.1", "2:writecache" if writable else "2", "value=3" if writable else "3")
+    add("1.3.6.1.2.1.43.5.1.1.3.1", "2:devicewrite" if writable else "2", "value=3" if writable else "3")
     add_text("1.3.6.1.2.1.43.5.1.1.16.1", f"{dev.vendor} {dev.model}")
     add_text("1.3.6.1.2.1.43.5.1.1.17.1", dev.serial)
     for i, (name, current, maximum) in enumerate(dev.trays, start=1):
@@ -425,6 +432,20 @@ def write_recordings(data_dir: Path, devices=()) -> int:
     return count
 
 
+VARIATIONS = Path(__file__).resolve().parent / "sim_variations"
+
+
+def variation_dirs() -> list[Path]:
+    """Where snmpsim finds its variation modules: ours (``devicewrite``: what a SET wrote, kept
+    per simulated printer) and snmpsim's own (``delay`` and the others the tests use). Naming
+    any directory replaces snmpsim's default search path, so its own comes second."""
+    dirs = [VARIATIONS]
+    spec = importlib.util.find_spec("snmpsim")
+    if spec and spec.submodule_search_locations:
+        dirs.append(Path(next(iter(spec.submodule_search_locations))) / "variation")
+    return dirs
+
+
 def snmpsim_command(data_dir: Path, cache_dir: Path, endpoints: list[str], extra_args=()) -> list[str]:
     """The snmpsim command line (dropping privileges to root's own id when run as root:
     the virtualenv usually lives where an unprivileged user cannot read it)."""
@@ -433,6 +454,7 @@ def snmpsim_command(data_dir: Path, cache_dir: Path, endpoints: list[str], extra
         str(exe) if exe.exists() else shutil.which("snmpsim-command-responder") or "snmpsim-command-responder"
     ]
     command += [f"--data-dir={data_dir}", f"--cache-dir={cache_dir}"]
+    command += [f"--variation-modules-dir={d}" for d in variation_dirs()]
     command += [f"--agent-udpv4-endpoint={e}" for e in endpoints]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command += ["--process-user=root", "--process-group=root"]
@@ -452,3 +474,133 @@ def snmpsim_start(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+
+
+# --- The raw-print listener: the simulated printers' port 9100 ------------------------------
+
+RAW_SERIAL = re.compile(rb"^Serial:\s*(.*?)\s*$", re.MULTILINE)
+RAW_MODEL = re.compile(rb"^Model:\s*(.*?)\s*$", re.MULTILINE)
+RAW_MAX_BYTES = 4 * 1024 * 1024
+
+
+def raw_job_device(job: bytes) -> tuple[str, str]:
+    """(serial, model) named by an FMP test page (``fmp_snmp.actions.test_page``); empty
+    strings for another job. Every simulated printer shares 127.0.0.1: the page says which."""
+    serial, model = RAW_SERIAL.search(job), RAW_MODEL.search(job)
+    return (
+        serial.group(1).decode("ascii", "replace") if serial else "",
+        model.group(1).decode("ascii", "replace") if model else "",
+    )
+
+
+class RawPrintServer(socketserver.ThreadingTCPServer):
+    """Accepts print jobs as a printer's raw port does (JetDirect/AppSocket: the job, then the
+    end of the stream), keeps each in ``folder`` and appends a line per job to
+    ``folder/received.log`` (and to standard output: the demo's console)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], folder: Path, echo=None):
+        self.folder = folder
+        self.echo = echo
+        self.lock = threading.Lock()
+        folder.mkdir(parents=True, exist_ok=True)
+        super().__init__(address, _RawPrintHandler)
+
+    def job_received(self, job: bytes) -> str | None:
+        if not job:
+            return None  # a connection that sent nothing (a port check): no job
+        serial, model = raw_job_device(job)
+        with self.lock:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            name = (
+                f"{stamp}-{re.sub(r'[^A-Za-z0-9]+', '_', serial or 'job')}-{time.monotonic_ns() % 10**6}.pcl"
+            )
+            (self.folder / name).write_bytes(job)
+            what = f"test page received for {serial} ({model})" if serial else "print job received"
+            line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {what}, {len(job)} bytes: {self.folder / name}"
+            with open(self.folder / "received.log", "a", encoding="utf-8") as log:
+                log.write(line + "\n")
+        if self.echo:
+            self.echo(f"Simulated printer: {what} (saved in {self.folder / name})")
+        return line
+
+    def handle_error(self, request, client_address) -> None:
+        if self.echo:  # one line, not a traceback on the demo's console
+            self.echo(
+                f"Simulated printer: a print job from {client_address[0]} failed: {sys.exc_info()[1]!r}"
+            )
+
+
+class _RawPrintHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.settimeout(30)
+        job = bytearray()
+        try:
+            while len(job) < RAW_MAX_BYTES and (chunk := self.request.recv(65536)):
+                job.extend(chunk)
+        except OSError:
+            pass  # a broken connection: keep what arrived
+        self.server.job_received(bytes(job))
+
+
+def raw_print_main(argv: list[str] | None = None) -> int:
+    """``python -m fmp_snmp.simfleet raw-print --port N --dir FOLDER [--host H]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m fmp_snmp.simfleet raw-print")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9100)
+    parser.add_argument("--dir", required=True, help="where the jobs and received.log are kept")
+    args = parser.parse_args(argv)
+    try:
+        server = RawPrintServer(
+            (args.host, args.port), Path(args.dir), echo=lambda text: print(text, flush=True)
+        )
+    except OSError as exc:
+        print(f"The raw-print listener cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    (Path(args.dir) / "listener.ready").write_text(str(os.getpid()))  # for raw_print_start
+    with server:
+        server.serve_forever()
+    return 0
+
+
+def raw_print_start(
+    port: int, folder: Path, *, host: str = "127.0.0.1", wait: float = 5.0
+) -> subprocess.Popen:
+    """Start the raw-print listener in a process of its own, once it accepts connections; its
+    lines go to standard output (the demo's console), its errors to ``folder/listener.log``.
+    Raises RuntimeError (with its message) when it cannot listen, e.g. the port is taken."""
+    folder.mkdir(parents=True, exist_ok=True)
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    }
+    errors, ready = folder / "listener.log", folder / "listener.ready"
+    ready.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "fmp_snmp.simfleet", "raw-print", "--host", host, "--port", str(port)]
+    with open(errors, "ab") as log:
+        process = subprocess.Popen(  # noqa: S603 -- our own module
+            [*command, "--dir", str(folder)], env=env, stderr=log
+        )
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            lines = errors.read_text(errors="replace").strip().splitlines()
+            raise RuntimeError(lines[-1] if lines else "it stopped")
+        with contextlib.suppress(OSError):
+            if ready.read_text() == str(process.pid):
+                return process
+        time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"it did not accept connections on {host}:{port} within {wait:.0f} s")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["raw-print"]:
+        sys.exit(raw_print_main(sys.argv[2:]))
+    sys.exit("usage: python -m fmp_snmp.simfleet raw-print --port N --dir FOLDER")

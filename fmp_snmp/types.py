@@ -85,12 +85,44 @@ class SnmpResponseError(SnmpError):
 
 class RawPrintError(SnmpError):
     """A job could not be sent to the raw print port. ``stage`` is "connect" (nothing
-    listens, or the printer is off) or "send" (the connection broke mid-job); the portal
-    words it in the user's language."""
+    listens, or the printer is off) or "send" (the connection broke mid-job); ``reason``
+    says why in a word the portal translates (``REASONS``), ``detail`` is the system's own
+    message (English, for logs only)."""
 
-    def __init__(self, stage: str, port: int, detail: str):
+    REASONS = ("refused", "timeout", "unreachable", "unknown_host", "reset", "other")
+
+    def __init__(self, stage: str, port: int, detail: str, reason: str = "other"):
         self.stage, self.port, self.detail = stage, int(port), detail
+        self.reason = reason if reason in self.REASONS else "other"
         super().__init__(f"raw print {stage} failed on port {port}: {detail}")
+
+    @classmethod
+    def from_exception(cls, stage: str, port: int, exc: BaseException) -> RawPrintError:
+        return cls(stage, port, str(exc) or type(exc).__name__, raw_print_reason(exc))
+
+
+def raw_print_reason(exc: BaseException) -> str:
+    """The ``RawPrintError.REASONS`` word for a socket error (whatever the system's language)."""
+    import errno
+    import socket
+
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, socket.gaierror):
+        return "unknown_host"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+        return "reset"
+    if isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN):
+        return "unreachable"
+    # asyncio's "Multiple exceptions: [Errno 111] ..." (one per address tried) keeps no errno.
+    text = str(exc)
+    if "Errno 113" in text or "Errno 101" in text:
+        return "unreachable"
+    if "Errno 111" in text:
+        return "refused"
+    return "other"
 
 
 def parse_oid(text: str) -> Oid:

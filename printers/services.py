@@ -773,7 +773,7 @@ def devices_location_update(*, devices: list[Device], location: str, by) -> list
             results.append((device, True, str(text)))
         elif isinstance(answer, Exception):
             text = _("location stored in the portal, but the device refused it: %(error)s") % {
-                "error": answer
+                "error": snmp_error_text(answer)
             }
             results.append((device, False, str(text)))
         else:
@@ -807,7 +807,11 @@ def devices_reset(*, devices: list[Device], by) -> list[DeviceResult]:
                 device=device, key="printers.device.reset_failed", user=by, error=str(answer)[:200]
             )
             results.append(
-                (device, False, str(_("the device refused the reset: %(error)s") % {"error": answer}))
+                (
+                    device,
+                    False,
+                    str(_("the device refused the reset: %(error)s") % {"error": snmp_error_text(answer)}),
+                )
             )
         else:
             device_event_record(device=device, key="printers.device.reset", user=by)
@@ -815,18 +819,48 @@ def devices_reset(*, devices: list[Device], by) -> list[DeviceResult]:
     return results
 
 
+def snmp_error_text(error: Exception) -> str:
+    """Why a device did not carry out an SNMP command, in the user's language (the engine's
+    own message, in English, goes to the log only)."""
+    from fmp_snmp.types import SnmpResponseError, SnmpTimeout
+
+    logger.info("SNMP command failed: %s", error)
+    if isinstance(error, SnmpResponseError):
+        return _("the device answered %(status)s") % {
+            "status": SnmpResponseError.NAMES.get(error.status, error.status)
+        }
+    if isinstance(error, SnmpTimeout):
+        return str(_("the device did not answer"))
+    if "cannot resolve" in str(error):
+        return str(_("the device's host name is unknown"))
+    return str(_("the device could not be reached"))
+
+
 def raw_print_error_text(error: Exception) -> str:
-    """What went wrong sending a job to a printer's raw port, in the user's language."""
+    """What went wrong sending a job to a printer's raw port, in the user's language (the
+    system's own message, English whatever the user reads, goes to the log only)."""
     from fmp_snmp.types import RawPrintError
 
-    if isinstance(error, RawPrintError) and error.stage == "connect":
+    if not isinstance(error, RawPrintError):
+        return str(error)
+    logger.info("Raw print to port %s failed (%s): %s", error.port, error.stage, error.detail)
+    why = {
+        "refused": _("the connection was refused"),
+        "timeout": _("the printer did not answer in time"),
+        "unreachable": _("the printer cannot be reached on the network"),
+        "unknown_host": _("the printer's host name is unknown"),
+        "reset": _("the printer closed the connection"),
+    }.get(error.reason)
+    if error.stage == "connect":
+        if why is None:
+            return _("the printer does not accept print jobs on port %(port)s") % {"port": error.port}
         return _("the printer does not accept print jobs on port %(port)s (%(error)s)") % {
             "port": error.port,
-            "error": error.detail,
+            "error": why,
         }
-    if isinstance(error, RawPrintError):
-        return _("the print job could not be sent (%(error)s)") % {"error": error.detail}
-    return str(error)
+    if why is None:
+        return str(_("the print job could not be sent"))
+    return _("the print job could not be sent (%(error)s)") % {"error": why}
 
 
 def devices_test_page_print(*, devices: list[Device], by) -> list[DeviceResult]:

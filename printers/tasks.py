@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from celery import shared_task
 
@@ -71,11 +73,48 @@ def queue_status_refresh(device_ids: list[int]) -> bool:
     from django.conf import settings
 
     try:
-        if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker (the embedded default): poll now
-            device_status_refresh.apply(args=[list(device_ids)])
+        if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker (the embedded default): poll beside the request
+            _status_refresh_in_background(list(device_ids))
         else:
             device_status_refresh.apply_async(args=[list(device_ids)], retry=False)
     except Exception:  # broker down: the request is kept on the devices, nothing is lost
         logger.exception("Could not queue a status refresh for %d device(s)", len(device_ids))
         return False
     return True
+
+
+_background: list[threading.Thread] = []
+_background_lock = threading.Lock()
+
+
+def _status_refresh_in_background(device_ids: list[int]) -> None:
+    """Without a broker, the poll runs in a thread of the web process, as a worker would run
+    it: the request answers at once, the grid shows the devices as pending, and its next
+    refresh shows the new status (polling the request's devices in the request would keep
+    the user waiting for the slowest printer, and the pending state would never show)."""
+    from django.db import connections
+
+    def work() -> None:
+        try:
+            device_status_refresh.apply(args=[device_ids], throw=False)
+        except Exception:
+            logger.exception("The status refresh of %d device(s) failed", len(device_ids))
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=work, name="fmp-status-refresh", daemon=True)
+    with _background_lock:
+        _background[:] = [t for t in _background if t.is_alive()]
+        _background.append(thread)
+    thread.start()
+
+
+def background_refreshes_wait(timeout: float = 60) -> bool:
+    """Wait for the status refreshes running in this process without a broker (tests, and
+    a clean shutdown); True when none is left."""
+    deadline = time.monotonic() + timeout
+    with _background_lock:
+        running = list(_background)
+    for thread in running:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(t.is_alive() for t in running)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Site
@@ -37,7 +38,14 @@ class ConsumableItem(models.Model):
         ordering = ["type", "colour", "part_number"]
 
     def __str__(self) -> str:
-        return f"{self.part_number} · {self.description}"
+        return f"{self.part_number} · {self.name}"
+
+    @property
+    def name(self) -> str:
+        """The item's name in the active language: a generic item is named in the portal's
+        own words ("Black toner"), translated through the catalogue of messages (an unknown
+        name is shown as typed); a specific item's name is the maker's, shown as is."""
+        return gettext(self.description) if self.generic and self.description else self.description
 
 
 class CartLine(models.Model):

@@ -144,7 +144,7 @@ class OrderDeviceView(TenantScopedMixin, View):
                 % {"count": held.args[0], "max": services.MAX_QUANTITY},
             )
             return redirect("supplies:order_device", pk=device.pk)
-        messages.success(request, _("%(item)s added to the cart.") % {"item": item.description})
+        messages.success(request, _("%(item)s added to the cart.") % {"item": item.name})
         return redirect("supplies:order_device", pk=device.pk)
 
 

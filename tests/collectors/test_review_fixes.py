@@ -318,9 +318,17 @@ def test_old_uploads_are_pruned_and_a_batch_resent_after_stores_nothing_twice(cc
             "test_page",
             {
                 "detail": "raw print connect failed on port 9100: Connection refused",
+                "result": {"stage": "connect", "port": 9100, "reason": "refused"},
+            },
+            "the printer does not accept print jobs on port 9100 (the connection was refused)",
+        ),
+        (  # an older collector sends no reason: the system's English message is still not shown
+            "test_page",
+            {
+                "detail": "raw print connect failed on port 9100: Connection refused",
                 "result": {"stage": "connect", "port": 9100},
             },
-            "the printer does not accept print jobs on port 9100 (Connection refused)",
+            "the printer does not accept print jobs on port 9100",
         ),
         (
             "location",
