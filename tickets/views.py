@@ -15,10 +15,10 @@ from accounts.mixins import TenantScopedMixin
 from accounts.tenancy import sees_account, sees_several_accounts
 from fmp.ids import parse_id
 from tickets import services
-from tickets.choices import OPEN_STATES
+from tickets.choices import OPEN_STATES, TicketOrigin
 from tickets.forms import CommentForm, TicketDetailsForm, TicketFilterSet, devices_for
 from tickets.models import Application, Ticket
-from tickets.selectors import within_history
+from tickets.selectors import hide_automatic, within_history
 from tickets.tables import DeviceChoiceTable, TicketTable
 
 DRAFT_KEY = "fmp_ticket_draft"
@@ -108,12 +108,25 @@ class TicketNewView(NewRequestMixin, TemplateView):
     def get_context_data(self, **kwargs):
         site = self.request.user.default_site
         tab = "account" if self.request.GET.get("tab") == "account" or site is None else "site"
+        # Automatic tickets are marked, and can be hidden: the user looks for what people reported.
+        hide = self.request.GET.get("automatic") == "hide"
         rows = self.open_tickets()
         if tab == "site":
             rows = rows.filter(site=site)
+        automatic_count = rows.filter(origin=TicketOrigin.MONITORING).count()
+        if hide:
+            rows = hide_automatic(rows)
         table = TicketTable(rows, prefix="t-", several_accounts=sees_several_accounts(self.request.user))
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
-        return super().get_context_data(table=table, tab=tab, site=site, **kwargs)
+        return super().get_context_data(
+            table=table,
+            tab=tab,
+            site=site,
+            hide_automatic=hide,
+            automatic_count=automatic_count,
+            automatic_param="&automatic=hide" if hide else "",
+            **kwargs,
+        )
 
 
 class TicketNewDeviceView(NewRequestMixin, View):

@@ -155,3 +155,30 @@ def test_no_customer_email_for_an_inactive_account(account, site, django_capture
         sync(device, ["noPaper", "jammed"])
     assert not mail.outbox and not Ticket.objects.exists()
     assert User.objects.filter(account=account).exists()
+
+
+def test_the_open_tickets_screens_mark_automatic_tickets_and_can_hide_them(
+    user_client, client, helpdesk, account, site, plain_user
+):
+    device = factories.device(account, site, serial="MARK1")
+    mine = factories.ticket(account, device, summary="Streaks on every page", requester=plain_user)
+    auto = factories.ticket(account, device, summary="Paper jam", origin="monitoring")
+
+    def listed(response):
+        return {row.record.number for row in response.context["table"].paginated_rows}
+
+    step_one = user_client.get("/tickets/new/?tab=account")
+    assert listed(step_one) == {mine.number, auto.number}
+    body = step_one.content.decode()
+    assert body.count('data-testid="automatic-ticket"') == 1 and "Automatique" in body
+    assert "Masquer le ticket automatique (1)" in body
+    hidden = user_client.get("/tickets/new/?tab=account&automatic=hide")
+    assert listed(hidden) == {mine.number}
+    assert "Afficher le ticket automatique (1)" in hidden.content.decode()
+    # The service requests list and the help desk's admin list have the same filter.
+    assert listed(user_client.get("/tickets/?hide_automatic=on")) == {mine.number}
+    assert listed(user_client.get("/tickets/")) == {mine.number, auto.number}
+    client.force_login(helpdesk)
+    admin_list = client.get("/admin/tickets/ticket/?automatic=hide").content.decode()
+    assert mine.number in admin_list and auto.number not in admin_list
+    assert auto.number in client.get("/admin/tickets/ticket/?automatic=only").content.decode()
