@@ -28,6 +28,18 @@ def _create_with_number(**fields) -> Ticket:
     return create_numbered(Ticket, ticket_number_new, **fields)
 
 
+class TicketAlreadySubmitted(Exception):
+    """The request form was submitted again (its submission key made a ticket already)."""
+
+    def __init__(self, ticket: Ticket):
+        super().__init__(ticket.number)
+        self.ticket = ticket
+
+
+def _submitted(key, requester) -> Ticket | None:
+    return Ticket.objects.filter(submission_key=key, requester=requester).first() if key else None
+
+
 @transaction.atomic
 def ticket_create(
     *,
@@ -45,25 +57,38 @@ def ticket_create(
     contact_email: str = "",
     contact_phone: str = "",
     origin: str = TicketOrigin.PORTAL,
+    submission_key=None,
 ) -> Ticket:
-    """Open a service request and send its confirmation e-mail once the transaction commits."""
-    ticket = _create_with_number(
-        account=account,
-        site=site or (device.site if device else None),
-        device=device,
-        service=service,
-        summary=summary[:200],
-        description=description,
-        occurred_at=timezone.now(),
-        requester=requester,
-        origin=origin,
-        severity=severity if service.is_application_support else None,
-        application=application if service.is_application_support else None,
-        source_reference=source_reference if service.is_application_support else "",
-        contact_name=contact_name,
-        contact_email=contact_email,
-        contact_phone=contact_phone,
-    )
+    """Open a service request and send its confirmation e-mail once the transaction commits.
+
+    ``submission_key`` comes with the form: a form sent twice (double click, back button)
+    makes one ticket, the second raises ``TicketAlreadySubmitted``, even at the same moment."""
+    if (done := _submitted(submission_key, requester)) is not None:
+        raise TicketAlreadySubmitted(done)
+    try:
+        # In a savepoint of its own (create_numbered): a duplicate key leaves the rest intact.
+        ticket = _create_with_number(
+            submission_key=submission_key,
+            account=account,
+            site=site or (device.site if device else None),
+            device=device,
+            service=service,
+            summary=summary[:200],
+            description=description,
+            occurred_at=timezone.now(),
+            requester=requester,
+            origin=origin,
+            severity=severity if service.is_application_support else None,
+            application=application if service.is_application_support else None,
+            source_reference=source_reference if service.is_application_support else "",
+            contact_name=contact_name,
+            contact_email=contact_email,
+            contact_phone=contact_phone,
+        )
+    except IntegrityError:
+        if (done := _submitted(submission_key, requester)) is None:
+            raise
+        raise TicketAlreadySubmitted(done) from None
     TicketEvent.objects.create(
         ticket=ticket, kind=EventKind.CREATED, author=requester, new_state=ticket.state
     )
