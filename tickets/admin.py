@@ -98,8 +98,19 @@ class TicketAdmin(admin.ModelAdmin):
                 text=str(obj.assigned_to),
             )
         if change and new_state != obj.state:
-            services.ticket_state_change(ticket=obj, state=new_state, by=request.user)
-            messages.info(request, _("The requester is told of the new state by e-mail."))
+            result = services.ticket_state_change(ticket=obj, state=new_state, by=request.user)
+            if not result:
+                return
+            if result.emailed:
+                messages.info(request, _("The requester is told of the new state by e-mail."))
+            elif obj.requester_id is None:
+                messages.warning(
+                    request, _("No e-mail was sent: this ticket has no requester (automatic ticket).")
+                )
+            else:
+                messages.warning(
+                    request, _("No e-mail was sent: the requester does not receive these e-mails.")
+                )
 
     def save_formset(self, request, form, formset, change):
         events = formset.save(commit=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -105,12 +106,26 @@ def ticket_comment_add(*, ticket: Ticket, author, text: str, public: bool = True
     return event
 
 
+@dataclass(frozen=True)
+class StateChange:
+    """What ``ticket_state_change`` did: true when the state changed; ``emailed`` when an
+    e-mail to the requester was queued (so the help desk is told the truth)."""
+
+    changed: bool
+    emailed: bool = False
+
+    def __bool__(self) -> bool:
+        return self.changed
+
+
 @transaction.atomic
-def ticket_state_change(*, ticket: Ticket, state: str, by=None, note: str = "", notify: bool = True) -> bool:
+def ticket_state_change(
+    *, ticket: Ticket, state: str, by=None, note: str = "", notify: bool = True
+) -> StateChange:
     """Move a ticket to ``state``, record it, and tell the requester by e-mail."""
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if locked.state == state:
-        return False
+        return StateChange(False)
     old = locked.state
     locked.state = state
     if by is not None and by.is_staff:
@@ -120,18 +135,18 @@ def ticket_state_change(*, ticket: Ticket, state: str, by=None, note: str = "", 
     TicketEvent.objects.create(
         ticket=locked, kind=EventKind.STATE, author=by, text=note, old_state=old, new_state=state, public=True
     )
-    if notify:
-        ticket_email_send(ticket=locked, template="state_changed")
-    return True
+    emailed = ticket_email_send(ticket=locked, template="state_changed") if notify else False
+    return StateChange(True, emailed)
 
 
-def ticket_email_send(*, ticket: Ticket, template: str) -> None:
-    """Tell the requester (ticket created / state changed), if they want this kind of e-mail."""
+def ticket_email_send(*, ticket: Ticket, template: str) -> bool:
+    """Tell the requester (ticket created / state changed), if they want this kind of e-mail.
+    True when queued (an automatic ticket has no requester: False)."""
     from accounts.notifications import notify
 
     kind = "ticket_created" if template == "created" else "ticket_state"
     url = _absolute(reverse("tickets:ticket_detail", args=[ticket.number]))
-    notify(
+    return notify(
         user=ticket.requester,
         kind=kind,
         template=f"tickets/email/{template}",

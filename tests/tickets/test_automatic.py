@@ -182,3 +182,28 @@ def test_the_open_tickets_screens_mark_automatic_tickets_and_can_hide_them(
     admin_list = client.get("/admin/tickets/ticket/?automatic=hide").content.decode()
     assert mine.number in admin_list and auto.number not in admin_list
     assert auto.number in client.get("/admin/tickets/ticket/?automatic=only").content.decode()
+
+
+def test_the_admin_does_not_claim_an_email_for_an_automatic_ticket(
+    client, helpdesk, account, site, django_capture_on_commit_callbacks
+):
+    from django.contrib.messages import get_messages
+
+    from tests.supplies.test_shipping_email import change_form_data
+
+    device = factories.device(account, site, serial="ADM1")
+    ticket = factories.ticket(account, device, summary="Bourrage papier", origin="monitoring")
+    client.force_login(helpdesk)
+    url = f"/admin/tickets/ticket/{ticket.pk}/change/"
+    data = change_form_data(client.get(url))
+    data["state"] = "in_progress"
+    local = timezone.localtime(ticket.occurred_at)
+    data.update(occurred_at_0=local.strftime("%d/%m/%Y"), occurred_at_1=local.strftime("%H:%M:%S"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+    assert response.status_code == 302, response.context["errors"]
+    notes = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "Aucun e-mail n’a été envoyé : ce ticket n’a pas de demandeur (ticket automatique)." in notes
+    assert not any("informé" in note for note in notes) and not mail.outbox
+    ticket.refresh_from_db()
+    assert ticket.state == "in_progress"
