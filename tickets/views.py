@@ -75,8 +75,18 @@ class TicketDetailView(TenantScopedMixin, DetailView):
             events=events,
             comment_form=kwargs.pop("comment_form", None) or CommentForm(),
             device_visible=device is not None and sees_account(self.request.user, device.account_id),
+            conditions=self.conditions(),
             **kwargs,
         )
+
+    def conditions(self):
+        """An automatic ticket's device conditions, open or cleared (in the reader's language)."""
+        from printers.choices import condition_label
+
+        links = list(self.object.condition_links.select_related("condition"))
+        for link in links:
+            link.label = condition_label(link.condition.code)
+        return links
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()

@@ -89,7 +89,9 @@ def sync(device, conditions, *, reachable=True):
     return device_conditions_sync(states=[state], at=timezone.now())
 
 
-def test_later_conditions_join_the_open_ticket_which_says_when_all_cleared(account, site, settings):
+def test_later_conditions_join_the_open_ticket_which_says_when_all_cleared(
+    account, site, settings, user_client
+):
     settings.FMP_CONDITION_CLEAR_AFTER = 1
     device = factories.device(account, site, serial="JOIN1", state="error")
     sync(device, ["jammed"])
@@ -99,6 +101,8 @@ def test_later_conditions_join_the_open_ticket_which_says_when_all_cleared(accou
     sync(device, ["offline"])  # the jam is cleared: the ticket stays open for the rest
     ticket.refresh_from_db()
     assert ticket.state == "new"
+    page = user_client.get(f"/tickets/{ticket.number}/").content.decode()
+    assert "Bourrage papier · rétablie" in page and "Hors ligne</span>" in page
     sync(device, [])
     ticket.refresh_from_db()
     assert ticket.state == "done"
