@@ -339,11 +339,12 @@ def ticket_condition_cleared(condition, *, clearing: frozenset[int] = frozenset(
 def _bit_order(condition) -> tuple[int, int]:
     """Unreachable first, then the printer's error-state bits in their order: the first
     condition of a device names its ticket."""
-    from fmp_snmp.conditions import ERROR_BITS, UNREACHABLE
+    from printers.choices import UNREACHABLE, PrinterCondition
 
     if condition.code == UNREACHABLE:
         return (0, 0)
-    return (1, ERROR_BITS.index(condition.code) if condition.code in ERROR_BITS else len(ERROR_BITS))
+    bits = PrinterCondition.values  # in bit order
+    return (1, bits.index(condition.code) if condition.code in bits else len(bits))
 
 
 def monitoring_conditions_handle(raised, cleared) -> None:
