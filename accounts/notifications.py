@@ -29,12 +29,13 @@ KINDS = {
     "ticket_created": _("Confirmation of my service requests"),
     "ticket_state": _("Changes to my service requests"),
     "auto_ticket": _("Automatic tickets opened on our devices"),
+    "device_condition": _("Our devices need us (paper out, door open, tray missing or full)"),
     "order_placed": _("Confirmation of my supply orders"),
     "order_shipped": _("My supply orders shipped or cancelled"),
     "meter_due": _("Meter read reminders"),
 }
 ALWAYS = {"temporary_password"}
-DEVICE_KINDS = {"auto_ticket", "meter_due"}
+DEVICE_KINDS = {"auto_ticket", "device_condition", "meter_due"}
 
 
 def wants(user, kind: str) -> bool:

@@ -397,8 +397,15 @@ CELERY_BEAT_SCHEDULE["collectors-nonces-prune"] = {
 }
 
 # --- Service requests -----------------------------------------------------------------
-# Close an automatic ticket when its condition clears, unless the help desk handled it.
+# Close an automatic ticket when all its conditions cleared, unless the help desk handled it.
 FMP_TICKET_AUTOCLOSE = env_bool("FMP_TICKET_AUTOCLOSE", True)
+# Device conditions the customer fixes themselves: the account's users get an e-mail instead
+# of a help-desk ticket (codes of printers.choices.PrinterCondition; checked by tickets.checks).
+FMP_CUSTOMER_CONDITIONS = env_list(
+    "FMP_CUSTOMER_CONDITIONS", ["noPaper", "inputTrayEmpty", "inputTrayMissing", "doorOpen", "outputFull"]
+)
+# An unsent service request (typed, then "Previous" or "Edit my profile") is kept this long.
+FMP_TICKET_DRAFT_HOURS = env_int("FMP_TICKET_DRAFT_HOURS", 24, minimum=1)
 # Address of the portal in e-mails (links to tickets, orders...).
 FMP_PUBLIC_URL = env_str("FMP_PUBLIC_URL", "http://127.0.0.1:8000")
 # /healthz names hosts, ports and errors only to help-desk staff or to a caller that sends

@@ -105,13 +105,31 @@ class OrderAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        form.fmp_new_status = None
         new_status = obj.status
         if change and "status" in form.changed_data:
             obj.status = form.initial["status"]
         super().save_model(request, obj, form, change)
         if change and new_status != obj.status:
-            services.order_status_change(order=obj, status=new_status, by=request.user)
-            messages.info(
+            form.fmp_new_status = new_status  # once the lines are saved: see save_related
+
+    def save_related(self, request, form, formsets, change):
+        # The lines first: the shipping e-mail lists the item that replaced a generic one in
+        # this very save.
+        super().save_related(request, form, formsets, change)
+        new_status = getattr(form, "fmp_new_status", None)
+        if new_status is None:
+            return
+        order = form.instance
+        result = services.order_status_change(order=order, status=new_status, by=request.user)
+        if not result or new_status not in ("shipped", "cancelled"):
+            return  # no e-mail for the other statuses, and none is claimed
+        if result.emailed:
+            messages.info(request, _("The customer is told of the new status by e-mail."))
+        elif order.created_by_id is None:
+            messages.warning(request, _("No e-mail was sent: nobody placed this order (automatic order)."))
+        else:
+            messages.warning(
                 request,
-                _("The customer is told of the new status by e-mail when the order ships or is cancelled."),
+                _("No e-mail was sent: the person who placed this order does not receive these e-mails."),
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -147,12 +148,24 @@ def orders_place_from_cart(*, user, ship_to: dict, addresses: dict | None = None
     return orders
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """What ``order_status_change`` did: true when the status changed; ``emailed`` when an
+    e-mail to whoever placed the order was queued (so the help desk is told the truth)."""
+
+    changed: bool
+    emailed: bool = False
+
+    def __bool__(self) -> bool:
+        return self.changed
+
+
 @transaction.atomic
-def order_status_change(*, order: Order, status: str, by=None, note: str = "") -> bool:
+def order_status_change(*, order: Order, status: str, by=None, note: str = "") -> StatusChange:
     """Move an order on (with its date), record it, and tell the customer by e-mail."""
     locked = Order.objects.select_for_update().get(pk=order.pk)
     if locked.status == status:
-        return False
+        return StatusChange(False)
     locked.status = status
     stamp = {
         "processing": "processing_at",
@@ -167,18 +180,20 @@ def order_status_change(*, order: Order, status: str, by=None, note: str = "") -
     locked.save(update_fields=fields)
     OrderEvent.objects.create(order=locked, key=f"supplies.order.{status}", by=by, note=note[:300])
     order.status = status
+    emailed = False
     if status in ("shipped", "cancelled"):
-        order_email_send(order=locked, template=status)
-    return True
+        emailed = order_email_send(order=locked, template=status)
+    return StatusChange(True, emailed)
 
 
-def order_email_send(*, order: Order, template: str) -> None:
-    """Tell whoever placed the order (placed / shipped / cancelled), if they want it."""
+def order_email_send(*, order: Order, template: str) -> bool:
+    """Tell whoever placed the order (placed / shipped / cancelled), if they want it: the
+    lines as they ship (the specific item that replaced a generic one). True when queued."""
     from accounts.notifications import notify
 
     kind = "order_placed" if template == "placed" else "order_shipped"
     url = settings.FMP_PUBLIC_URL.rstrip("/") + reverse("supplies:order_detail", args=[order.number])
-    notify(
+    return notify(
         user=order.created_by,
         kind=kind,
         template=f"supplies/email/{template}",

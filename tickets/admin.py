@@ -2,8 +2,10 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from tickets import services
-from tickets.choices import EventKind
+from tickets.choices import EventKind, TicketOrigin
 from tickets.models import Application, ApplicationCategory, ServiceType, Ticket, TicketEvent
+from tickets.selectors import hide_automatic
+from tickets.tables import automatic_badge
 
 
 class TicketEventInline(admin.TabularInline):
@@ -20,10 +22,43 @@ class TicketEventInline(admin.TabularInline):
         return False
 
 
+class AutomaticFilter(admin.SimpleListFilter):
+    """The help desk's toggle for the tickets monitoring opened (marked in the list)."""
+
+    title = _("automatic tickets")
+    parameter_name = "automatic"
+
+    def lookups(self, request, model_admin):
+        return [("hide", _("Hidden")), ("only", _("Only them"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "hide":
+            return hide_automatic(queryset)
+        if self.value() == "only":
+            return queryset.filter(origin=TicketOrigin.MONITORING)
+        return queryset
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ["number", "account", "device", "service", "state", "origin", "assigned_to", "occurred_at"]
-    list_filter = ["state", "origin", "service", ("account", admin.RelatedOnlyFieldListFilter), "assigned_to"]
+    list_display = [
+        "number",
+        "account",
+        "device",
+        "service",
+        "state",
+        "origin_marked",
+        "assigned_to",
+        "occurred_at",
+    ]
+    list_filter = [
+        "state",
+        AutomaticFilter,
+        "origin",
+        "service",
+        ("account", admin.RelatedOnlyFieldListFilter),
+        "assigned_to",
+    ]
     search_fields = ["number", "summary", "device__serial_number", "requester__email", "account__name"]
     list_select_related = ["account__parent", "device", "service", "assigned_to"]
     autocomplete_fields = ["account", "site", "device", "requester"]
@@ -42,6 +77,12 @@ class TicketAdmin(admin.ModelAdmin):
         (_("Contacts"), {"fields": ["requester", "contact_name", "contact_email", "contact_phone"]}),
     ]
 
+    @admin.display(description=_("origin"), ordering="origin")
+    def origin_marked(self, obj):
+        if obj.is_automatic:
+            return automatic_badge()
+        return obj.get_origin_display()
+
     def save_model(self, request, obj, form, change):
         new_state = obj.state
         if change and "state" in form.changed_data:
@@ -57,8 +98,19 @@ class TicketAdmin(admin.ModelAdmin):
                 text=str(obj.assigned_to),
             )
         if change and new_state != obj.state:
-            services.ticket_state_change(ticket=obj, state=new_state, by=request.user)
-            messages.info(request, _("The requester is told of the new state by e-mail."))
+            result = services.ticket_state_change(ticket=obj, state=new_state, by=request.user)
+            if not result:
+                return
+            if result.emailed:
+                messages.info(request, _("The requester is told of the new state by e-mail."))
+            elif obj.requester_id is None:
+                messages.warning(
+                    request, _("No e-mail was sent: this ticket has no requester (automatic ticket).")
+                )
+            else:
+                messages.warning(
+                    request, _("No e-mail was sent: the requester does not receive these e-mails.")
+                )
 
     def save_formset(self, request, form, formset, change):
         events = formset.save(commit=False)

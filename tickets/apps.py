@@ -10,6 +10,7 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from printers.conditions import CONDITION_HANDLERS
+        from tickets import checks  # noqa: F401  (registers the settings checks)
         from tickets.catalogue import catalogue_seed
         from tickets.services import monitoring_conditions_handle
 

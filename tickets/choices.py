@@ -32,5 +32,14 @@ class EventKind(models.TextChoices):
     CREATED = "created", _("Created")
     STATE = "state", _("State changed")
     COMMENT = "comment", _("Comment")
+    CONDITION_ADDED = "condition_added", _("Condition added")
     CONDITION_CLEARED = "condition_cleared", _("Condition cleared")
     ASSIGNED = "assigned", _("Assigned")
+
+
+class ConditionAction(models.TextChoices):
+    """What monitoring does when a device condition is raised (``tickets.rules``)."""
+
+    TICKET = "ticket", _("Automatic ticket for the help desk")
+    NOTIFY = "notify", _("E-mail to the customer's users")
+    NOTHING = "nothing", _("Nothing (shown on the device only)")

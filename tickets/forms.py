@@ -9,6 +9,7 @@ from fmp.ids import parse_id
 from printers.models import Device
 from tickets.choices import Severity, TicketOrigin, TicketState
 from tickets.models import Application, ApplicationCategory, ServiceType, Ticket
+from tickets.selectors import hide_automatic
 
 
 class ServiceSelect(forms.Select):
@@ -120,6 +121,11 @@ class TicketFilterSet(django_filters.FilterSet):
     device = django_filters.CharFilter(method="filter_device", label=_("Device (serial number)"))
     site = django_filters.ModelChoiceFilter(queryset=Site.objects.none(), label=_("Site"))
     origin = django_filters.ChoiceFilter(choices=TicketOrigin.choices, label=_("Origin"))
+    hide_automatic = django_filters.BooleanFilter(
+        method="filter_hide_automatic",
+        label=_("Hide automatic tickets"),
+        widget=forms.CheckboxInput,
+    )
     since = django_filters.DateFilter(
         field_name="occurred_at",
         lookup_expr="date__gte",
@@ -135,11 +141,14 @@ class TicketFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Ticket
-        fields = ["state", "service", "device", "site", "origin", "since", "until"]
+        fields = ["state", "service", "device", "site", "origin", "hide_automatic", "since", "until"]
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["site"].queryset = Site.objects.for_user(user) if user else Site.objects.none()
+
+    def filter_hide_automatic(self, queryset, name, value):
+        return hide_automatic(queryset) if value else queryset
 
     def filter_device(self, queryset, name, value):
         value = value.strip()[:100]

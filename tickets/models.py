@@ -144,6 +144,18 @@ class Ticket(DeviceHistoryRecord):
         limit_choices_to={"is_staff": True},
     )
     condition_code = models.CharField(_("monitoring condition"), max_length=40, blank=True)
+    # The device conditions of an automatic ticket: the one that opened it, then those raised
+    # while it was open. It says so when all of them have cleared.
+    conditions = models.ManyToManyField(
+        "printers.DeviceCondition",
+        verbose_name=_("device conditions"),
+        through="TicketCondition",
+        related_name="tickets",
+        blank=True,
+    )
+    # Sent by the service-request form once: a second submission of the same form (double
+    # click, back button) finds the ticket the first one made.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     helpdesk_touched = models.BooleanField(_("handled by the help desk"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -159,14 +171,14 @@ class Ticket(DeviceHistoryRecord):
             models.Index(fields=["account", "-occurred_at"]),
         ]
         constraints = [
-            # One open automatic ticket per device, condition and account, whatever the
-            # workers do: a device moved to another account opens the new account's own.
+            # One open automatic ticket per device and account (its incident), whatever the
+            # workers do: later conditions join it; a device moved to another account opens
+            # the new account's own.
             models.UniqueConstraint(
                 "device",
-                "condition_code",
                 "account",
                 condition=Q(origin="monitoring") & Q(state__in=["new", "in_progress"]),
-                name="ticket_one_open_per_device_condition",
+                name="ticket_one_open_automatic_per_device",
             )
         ]
 
@@ -176,6 +188,32 @@ class Ticket(DeviceHistoryRecord):
     @property
     def state_badge(self) -> str:
         return TicketState.badge(self.state)
+
+    @property
+    def is_automatic(self) -> bool:
+        """Opened by monitoring, not by a person (no requester)."""
+        return self.origin == TicketOrigin.MONITORING
+
+
+class TicketCondition(models.Model):
+    """A device condition that belongs to an automatic ticket (raised while it was open)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="condition_links")
+    condition = models.ForeignKey(
+        "printers.DeviceCondition", verbose_name=_("condition"), on_delete=models.CASCADE, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("condition of the ticket")
+        verbose_name_plural = _("conditions of the ticket")
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint("ticket", "condition", name="ticket_condition_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.condition_id}"
 
 
 class TicketEvent(models.Model):

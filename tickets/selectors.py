@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
-from tickets.choices import OPEN_STATES
+from tickets.choices import OPEN_STATES, TicketOrigin
 from tickets.models import Ticket
 
 
@@ -25,3 +25,8 @@ def ticket_summary(user) -> dict:
         in_progress=Count("pk", filter=Q(state="in_progress")),
         done=Count("pk", filter=Q(state="done")),
     )
+
+
+def hide_automatic(queryset):
+    """Without the tickets monitoring opened (the open-tickets screens' toggle)."""
+    return queryset.exclude(origin=TicketOrigin.MONITORING)

@@ -10,6 +10,15 @@ from tickets.choices import TicketState
 from tickets.models import Ticket
 
 
+def automatic_badge():
+    return format_html(
+        '<span class="badge text-bg-light border" title="{}" data-testid="automatic-ticket">'
+        '<i class="bi bi-robot" aria-hidden="true"></i> {}</span>',
+        _("Opened by monitoring, not by a person"),
+        _("Automatic"),
+    )
+
+
 class TicketTable(BaseTable):
     """The guide's ticket columns (open tickets screens and the service requests list)."""
 
@@ -32,7 +41,10 @@ class TicketTable(BaseTable):
     state = tables.Column(verbose_name=_("Ticket: ticket state"))
     summary = tables.Column(verbose_name=_("Ticket: summary"))
     last_name = tables.Column(
-        accessor="requester__last_name", verbose_name=_("Customer: last name"), default="-"
+        accessor="requester__last_name",
+        verbose_name=_("Customer: last name"),
+        default="-",
+        empty_values=(),  # rendered for automatic tickets too (no requester)
     )
     first_name = tables.Column(
         accessor="requester__first_name", verbose_name=_("Customer: first name"), default="-"
@@ -57,6 +69,8 @@ class TicketTable(BaseTable):
         )
         order_by = ("-occurred_at",)
         empty_text = _("No ticket.")
+        # Automatic tickets (opened by monitoring) are marked: tests and styles find them.
+        row_attrs = {"data-automatic": lambda record: "1" if record.is_automatic else None}
 
     def __init__(self, *args, several_accounts: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,6 +90,12 @@ class TicketTable(BaseTable):
             TicketState.badge(record.state),
             record.get_state_display(),
         )
+
+    def render_last_name(self, record, value):
+        # An automatic ticket has no customer: it says who opened it instead of "-".
+        if record.is_automatic and record.requester_id is None:
+            return automatic_badge()
+        return value or "-"
 
     def render_service(self, record):
         return record.service.label if record.service else "-"

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
@@ -15,10 +22,10 @@ from accounts.mixins import TenantScopedMixin
 from accounts.tenancy import sees_account, sees_several_accounts
 from fmp.ids import parse_id
 from tickets import services
-from tickets.choices import OPEN_STATES
+from tickets.choices import OPEN_STATES, TicketOrigin
 from tickets.forms import CommentForm, TicketDetailsForm, TicketFilterSet, devices_for
 from tickets.models import Application, Ticket
-from tickets.selectors import within_history
+from tickets.selectors import hide_automatic, within_history
 from tickets.tables import DeviceChoiceTable, TicketTable
 
 DRAFT_KEY = "fmp_ticket_draft"
@@ -68,8 +75,18 @@ class TicketDetailView(TenantScopedMixin, DetailView):
             events=events,
             comment_form=kwargs.pop("comment_form", None) or CommentForm(),
             device_visible=device is not None and sees_account(self.request.user, device.account_id),
+            conditions=self.conditions(),
             **kwargs,
         )
+
+    def conditions(self):
+        """An automatic ticket's device conditions, open or cleared (in the reader's language)."""
+        from printers.choices import condition_label
+
+        links = list(self.object.condition_links.select_related("condition"))
+        for link in links:
+            link.label = condition_label(link.condition.code)
+        return links
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
@@ -102,18 +119,30 @@ class TicketNewView(NewRequestMixin, TemplateView):
         device = parse_id(request.GET.get("device"))
         if device is not None:  # "Request service" from the printers actions: straight to the details
             return redirect(f"{reverse('tickets:ticket_new_details')}?device={device}")
-        request.session.pop(DRAFT_KEY, None)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         site = self.request.user.default_site
         tab = "account" if self.request.GET.get("tab") == "account" or site is None else "site"
+        # Automatic tickets are marked, and can be hidden: the user looks for what people reported.
+        hide = self.request.GET.get("automatic") == "hide"
         rows = self.open_tickets()
         if tab == "site":
             rows = rows.filter(site=site)
+        automatic_count = rows.filter(origin=TicketOrigin.MONITORING).count()
+        if hide:
+            rows = hide_automatic(rows)
         table = TicketTable(rows, prefix="t-", several_accounts=sees_several_accounts(self.request.user))
         RequestConfig(self.request, paginate={"per_page": 25}).configure(table)
-        return super().get_context_data(table=table, tab=tab, site=site, **kwargs)
+        return super().get_context_data(
+            table=table,
+            tab=tab,
+            site=site,
+            hide_automatic=hide,
+            automatic_count=automatic_count,
+            automatic_param="&automatic=hide" if hide else "",
+            **kwargs,
+        )
 
 
 class TicketNewDeviceView(NewRequestMixin, View):
@@ -122,7 +151,7 @@ class TicketNewDeviceView(NewRequestMixin, View):
     template_name = "tickets/new_choose_device.html"
 
     def get(self, request):
-        draft = request.session.get(DRAFT_KEY, {})
+        draft = draft_get(request) or {}
         q = request.GET.get("q", "").strip()[:100]
         table = DeviceChoiceTable(devices_for(request.user).search(q), extra_columns=())
         table.columns["choice"].column.extra_context = {"selected": draft.get("device")}
@@ -158,55 +187,77 @@ class TicketNewDetailsView(NewRequestMixin, View):
             raise Http404
         return get_object_or_404(devices_for(self.request.user), pk=parse_id(raw))
 
-    def context(self, form, device):
+    def context(self, form, device, *, key, draft=None):
         open_for_device = self.open_tickets().filter(device=device) if device else Ticket.objects.none()
         return {
             "form": form,
             "device": device,
             "open_for_device": TicketTable(open_for_device, orderable=False),
-            "profile_url": f"{reverse('accounts:profile')}?next={self.request.get_full_path()}",
+            "submission_key": key,
+            "draft": draft,
         }
 
     def get(self, request):
         device = self.get_device()
-        draft = request.session.get(DRAFT_KEY, {})
-        same = draft.get("device") == (device.pk if device else None)
-        form = TicketDetailsForm(initial=draft.get("data", {}) if same else {}, device=device)
-        return render(request, self.template_name, self.context(form, device))
+        # What was typed comes back whatever device or service is chosen now ("Previous",
+        # "Edit my profile"), for FMP_TICKET_DRAFT_HOURS, with a notice and a way to discard it.
+        draft = draft_get(request)
+        form = TicketDetailsForm(initial=draft["data"] if draft else {}, device=device)
+        key = (draft or {}).get("key") or str(uuid.uuid4())
+        return render(request, self.template_name, self.context(form, device, key=key, draft=draft))
 
     def post(self, request):
         device = self.get_device()
         form = TicketDetailsForm(request.POST, device=device)
-        if "previous" in request.POST:
-            # "Previous" keeps what was typed.
-            request.session[DRAFT_KEY] = {
-                "device": device.pk if device else None,
-                "user_service": device is None,
-                "data": {k: v for k, v in request.POST.items() if k in form.fields},
-            }
+        key = submission_key(request.POST.get("submission_key"))
+        if "discard" in request.POST:
+            request.session.pop(DRAFT_KEY, None)
+            messages.info(request, _("The text you had typed is discarded."))
+            return redirect(request.get_full_path())
+        if "cancel" in request.POST:
+            request.session.pop(DRAFT_KEY, None)
+            return redirect("tickets:ticket_list")
+        if "previous" in request.POST or "profile" in request.POST:
+            draft_save(request, device=device, form=form, key=key)
+            if "profile" in request.POST:
+                return redirect(
+                    f"{reverse('accounts:profile')}?{urlencode({'next': request.get_full_path()})}"
+                )
             return redirect("tickets:ticket_new_device")
         if device is None and request.user.account_id is None:
             form.add_error(
                 None, _("A user service belongs to a customer account: the help desk files it in the admin.")
             )
         if not form.is_valid():
-            return render(request, self.template_name, self.context(form, device), status=200)
+            context = self.context(form, device, key=str(key or uuid.uuid4()))
+            return render(request, self.template_name, context, status=200)
         data = form.cleaned_data
-        ticket = services.ticket_create(
-            account=device.account if device else request.user.account,
-            requester=request.user,
-            service=data["service"],
-            summary=data["summary"],
-            description=data["description"],
-            device=device,
-            site=device.site if device else request.user.default_site,
-            severity=data.get("severity"),
-            application=data.get("application"),
-            source_reference=data.get("source_reference", ""),
-            contact_name=data.get("contact_name", ""),
-            contact_email=data.get("contact_email", ""),
-            contact_phone=data.get("contact_phone", ""),
-        )
+        try:
+            ticket = services.ticket_create(
+                account=device.account if device else request.user.account,
+                requester=request.user,
+                service=data["service"],
+                summary=data["summary"],
+                description=data["description"],
+                device=device,
+                site=device.site if device else request.user.default_site,
+                severity=data.get("severity"),
+                application=data.get("application"),
+                source_reference=data.get("source_reference", ""),
+                contact_name=data.get("contact_name", ""),
+                contact_email=data.get("contact_email", ""),
+                contact_phone=data.get("contact_phone", ""),
+                submission_key=key,
+            )
+        except services.TicketAlreadySubmitted as already:
+            # A second click, or the back button and Submit again: the first one made it.
+            request.session.pop(DRAFT_KEY, None)
+            messages.info(
+                request,
+                _("This request was already sent: it is ticket %(number)s.")
+                % {"number": already.ticket.number},
+            )
+            return redirect("tickets:ticket_detail", number=already.ticket.number)
         request.session.pop(DRAFT_KEY, None)
         messages.success(
             request,
@@ -216,6 +267,37 @@ class TicketNewDetailsView(NewRequestMixin, View):
             % {"number": ticket.number},
         )
         return redirect("tickets:ticket_detail", number=ticket.number)
+
+
+def submission_key(raw) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+def draft_save(request, *, device, form, key) -> None:
+    """Keep what was typed in the details (the session's draft), with when it was typed."""
+    request.session[DRAFT_KEY] = {
+        "device": device.pk if device else None,
+        "user_service": device is None,
+        "data": {k: v for k, v in request.POST.items() if k in form.fields},
+        "key": str(key) if key else None,
+        "saved_at": timezone.now().isoformat(),
+    }
+
+
+def draft_get(request) -> dict | None:
+    """The session's draft, unless it is older than FMP_TICKET_DRAFT_HOURS (then dropped):
+    an abandoned request does not come back days later."""
+    draft = request.session.get(DRAFT_KEY)
+    if not draft:
+        return None
+    saved_at = parse_datetime(draft.get("saved_at") or "")
+    if saved_at is None or timezone.now() - saved_at > timedelta(hours=settings.FMP_TICKET_DRAFT_HOURS):
+        request.session.pop(DRAFT_KEY, None)
+        return None
+    return {**draft, "saved_at": saved_at}
 
 
 class ApplicationOptionsView(NewRequestMixin, View):

@@ -26,3 +26,20 @@
   });
   document.addEventListener("DOMContentLoaded", sync);
 })();
+
+// A form marked data-fmp-submit-once is sent once per page view (a double click sends one);
+// the server refuses a second ticket anyway (submission key). Back in the history, it works again.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("[data-fmp-submit-once]");
+    if (!form) { return; }
+    if (form.dataset.fmpSubmitting === "1") { event.preventDefault(); return; }
+    form.dataset.fmpSubmitting = "1";
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("[data-fmp-submit-once]").forEach(function (form) {
+      delete form.dataset.fmpSubmitting;
+    });
+  });
+})();

@@ -166,19 +166,17 @@ def test_snmp_probe_exits_non_zero_when_the_device_does_not_answer():
     assert '"status": "unreachable"' in out.stdout
 
 
-def test_a_jam_seen_by_the_poller_opens_one_automatic_ticket(account, simulator):
+def test_an_error_seen_by_the_poller_opens_one_automatic_ticket(account, simulator):
     from tickets.models import Ticket
 
-    device = sim_device(account, simulator, "sim-paper-out")
+    device = sim_device(account, simulator, "sim-xerox-toner-empty")
     fleet_poll_run()
     fleet_poll_run()
     tickets = Ticket.objects.filter(device=device, origin="monitoring")
-    assert set(tickets.values_list("condition_code", flat=True)) == {
-        "noPaper"
-    }  # the error; warnings open none
-    Device.objects.filter(pk=device.pk).update(snmp_community="sim-paper-refilled")  # paper refilled
-    fleet_poll_run()
-    fleet_poll_run()  # FMP_CONDITION_CLEAR_AFTER answers without it
+    assert list(tickets.values_list("condition_code", flat=True)) == ["noToner"]
+    Device.objects.filter(pk=device.pk).update(snmp_community="sim-xerox-colour")  # a new cartridge
+    fleet_poll_run(kind="refresh", device_ids=[device.pk], respect_backoff=False)
+    fleet_poll_run(kind="refresh", device_ids=[device.pk], respect_backoff=False)
     assert tickets.get().state == "done"
 
 

@@ -154,14 +154,15 @@ def test_warnings_do_not_open_tickets(printer):
     assert not Ticket.objects.exists()
 
 
-def test_cleared_condition_closes_an_untouched_ticket_and_notes_a_touched_one(printer, helpdesk):
+def test_cleared_conditions_close_an_untouched_ticket_and_note_a_touched_one(printer, site, helpdesk):
     a = condition(printer, "jammed")
-    b = condition(printer, "doorOpen")
+    other = factories.device(printer.account, site, serial="OTHER1")
+    b = condition(other, "offline")
     services.monitoring_conditions_handle([a, b], [])
-    touched = Ticket.objects.get(condition_code="doorOpen")
+    touched = Ticket.objects.get(device=other)
     services.ticket_comment_add(ticket=touched, author=helpdesk, text="On it")
     services.monitoring_conditions_handle([], [a, b])
-    assert Ticket.objects.get(condition_code="jammed").state == "done"
+    assert Ticket.objects.get(device=printer).state == "done"
     touched.refresh_from_db()
     assert touched.state == "new"
     assert touched.events.filter(kind="condition_cleared").exists()
