@@ -7,9 +7,10 @@ import logging
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from fmp.numbers import create_numbered, random_code
+from fmp.texts import Text, text_fields
 from tickets.choices import OPEN_STATES, EventKind, TicketOrigin, TicketState
 from tickets.models import ServiceType, Ticket, TicketEvent
 
@@ -69,9 +70,11 @@ def ticket_create(
     return ticket
 
 
-def ticket_comment_add(*, ticket: Ticket, author, text: str, public: bool = True) -> TicketEvent:
+def ticket_comment_add(*, ticket: Ticket, author, text: str | Text, public: bool = True) -> TicketEvent:
+    """A comment typed by someone (``str``), or a note the portal writes (``Text``: stored as
+    its code, read in each reader's language)."""
     event = TicketEvent.objects.create(
-        ticket=ticket, kind=EventKind.COMMENT, author=author, text=text, public=public
+        ticket=ticket, kind=EventKind.COMMENT, author=author, public=public, **text_fields("text", text)
     )
     if author is not None and author.is_staff:
         Ticket.objects.filter(pk=ticket.pk).update(helpdesk_touched=True)
@@ -135,11 +138,6 @@ def ticket_open_for_condition(condition) -> Ticket | None:
     ).exists():
         return None
     service = ServiceType.objects.filter(code=AUTOMATIC_SERVICE).first()
-    from printers.choices import condition_label
-
-    label = condition_label(condition.code)
-    with translation.override(settings.LANGUAGE_CODE):
-        summary = str(label)
     try:
         with transaction.atomic():
             ticket = _create_with_number(
@@ -147,8 +145,11 @@ def ticket_open_for_condition(condition) -> Ticket | None:
                 site_id=device.site_id,
                 device=device,
                 service=service,
-                summary=summary,
-                description=f"{summary} ({condition.code})",
+                # Stored as codes: each reader reads them in their language (fmp.texts).
+                **text_fields(
+                    "summary", Text("tickets.automatic.summary", condition=condition.code), max_length=200
+                ),
+                **text_fields("description", Text("tickets.automatic.description", condition=condition.code)),
                 occurred_at=condition.raised_at,
                 origin=TicketOrigin.MONITORING,
                 condition_code=condition.code,
@@ -156,11 +157,11 @@ def ticket_open_for_condition(condition) -> Ticket | None:
             TicketEvent.objects.create(ticket=ticket, kind=EventKind.CREATED, new_state=ticket.state)
     except IntegrityError:
         return None  # another worker opened it at the same moment
-    _automatic_ticket_notify(ticket, device, label)
+    _automatic_ticket_notify(ticket, device)
     return ticket
 
 
-def _automatic_ticket_notify(ticket: Ticket, device, label) -> None:
+def _automatic_ticket_notify(ticket: Ticket, device) -> None:
     """The account's users who want it hear of an automatic ticket on one of their devices."""
     from accounts.models import User
     from accounts.notifications import notify
@@ -175,8 +176,8 @@ def _automatic_ticket_notify(ticket: Ticket, device, label) -> None:
             user=user,
             kind="auto_ticket",
             template="tickets/email/automatic",
-            # The condition's name in each reader's language (the summary is the site's).
-            context={"ticket": ticket, "url": url, "condition": label},
+            # Rendered in each recipient's language: the ticket's summary_shown reads in it.
+            context={"ticket": ticket, "url": url},
             device=device,
         )
 

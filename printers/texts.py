@@ -1,0 +1,70 @@
+"""The texts the portal writes about devices (``fmp.texts``), worded for each reader.
+
+Device event keys (``DeviceEvent.key``) are codes: their label is what the admin shows,
+and ``<key>.detail`` words the event's data."""
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from fmp.texts import register
+
+
+def _contract(params) -> str:
+    return str(_("Now under contract") if params.get("under_contract") else _("Now out of contract"))
+
+
+def _command(params) -> str:
+    from printers.models import DeviceCommand
+
+    kinds = dict(DeviceCommand.Kind.choices)
+    return str(_("%(command)s, for the site collector “%(collector)s”")) % {
+        "command": kinds.get(params.get("kind"), params.get("kind") or "?"),
+        "collector": params.get("collector") or "?",
+    }
+
+
+DEVICE_EVENTS = {
+    "printers.device.added": (_("Device added"), _("Address %(address)s")),
+    "printers.device.address_changed": (_("Address changed"), _("From %(old)s to %(new)s")),
+    "printers.device.answered_by_another": (
+        _("Another printer answered at its address"),
+        _("At %(address)s: serial %(answered_serial)s, model %(answered_model)s"),
+    ),
+    "printers.device.collector_changed": (
+        _("Site collector changed"),
+        _("From “%(old)s” to “%(new)s” (empty: polled by the portal)"),
+    ),
+    "printers.device.command_queued": (_("Command queued for the site collector"), _command),
+    "printers.device.contract_changed": (_("Contract changed"), _contract),
+    "printers.device.discovered": (_("Device discovered"), _("Address %(address)s")),
+    "printers.device.location_changed": (_("Location changed"), _("From “%(old)s” to “%(new)s”")),
+    "printers.device.reset": (_("Reset sent"), None),
+    "printers.device.reset_failed": (_("Reset failed"), lambda params: str(params["error"])),
+    "printers.device.test_page": (_("Test page sent"), None),
+}
+
+for key, (label, detail) in DEVICE_EVENTS.items():
+    register(key, label)
+    if detail is not None:
+        register(f"{key}.detail", detail)
+
+# The outcome of a command carried out by a site collector (DeviceCommand.result).
+register("printers.command.revoked", _("the collector was revoked"))
+register("printers.command.refused", _("the device refused: %(status)s"))
+register("printers.command.failed", _("the site collector could not carry out the command"))
+register(
+    "printers.command.raw_print_connect",
+    _("the printer does not accept print jobs on port %(port)s (%(error)s)"),
+)
+register("printers.command.raw_print_send", _("the print job could not be sent (%(error)s)"))
+
+# What a poll run noted (PollRun.note, for the help desk).
+register("printers.run.discovery", _("%(new)d new, %(moved)d moved"))
+register(
+    "printers.run.foreign",
+    ngettext_lazy(
+        "%(count)d device answered by another printer: %(devices)s",
+        "%(count)d devices answered by another printer: %(devices)s",
+        "count",
+    ),
+)
