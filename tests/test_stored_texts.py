@@ -319,3 +319,25 @@ def test_dates_in_generated_texts_follow_the_readers_locale_and_time_zone(settin
         assert "since 01/05/2026 9:30 a.m." in str(text)
     with translation.override("fr"):
         assert "05/01/2026 09:30" in str(text)
+
+
+def test_the_admin_pages_of_events_runs_and_conditions_read_in_the_readers_language(helpdesk_en, printer):
+    from fmp.texts import Text, text_fields
+
+    event = DeviceEvent.objects.create(
+        device=printer, key="printers.device.contract_changed", data={"under_contract": False}
+    )
+    run = PollRun.objects.create(
+        kind="discovery", **text_fields("note", Text("printers.run.discovery", new=2, moved=1))
+    )
+    DeviceCondition.objects.create(
+        device=printer, code="doorOpen", severity="warning", raised_at=timezone.now()
+    )
+    assert (
+        "Now out of contract"
+        in helpdesk_en.get(f"/admin/printers/deviceevent/{event.pk}/change/").content.decode()
+    )
+    assert "2 new, 1 moved" in helpdesk_en.get(f"/admin/printers/pollrun/{run.pk}/change/").content.decode()
+    assert "Door open" in helpdesk_en.get("/admin/printers/devicecondition/").content.decode()
+    with translation.override("fr"):
+        assert run.note_shown == "2 nouveau(x), 1 déplacé(s)"

@@ -138,6 +138,9 @@ def ticket_open_for_condition(condition) -> Ticket | None:
     ).exists():
         return None
     service = ServiceType.objects.filter(code=AUTOMATIC_SERVICE).first()
+    from printers.choices import condition_label
+
+    label = condition_label(condition.code)
     try:
         with transaction.atomic():
             ticket = _create_with_number(
@@ -157,11 +160,11 @@ def ticket_open_for_condition(condition) -> Ticket | None:
             TicketEvent.objects.create(ticket=ticket, kind=EventKind.CREATED, new_state=ticket.state)
     except IntegrityError:
         return None  # another worker opened it at the same moment
-    _automatic_ticket_notify(ticket, device)
+    _automatic_ticket_notify(ticket, device, label)
     return ticket
 
 
-def _automatic_ticket_notify(ticket: Ticket, device) -> None:
+def _automatic_ticket_notify(ticket: Ticket, device, label) -> None:
     """The account's users who want it hear of an automatic ticket on one of their devices."""
     from accounts.models import User
     from accounts.notifications import notify
@@ -176,8 +179,8 @@ def _automatic_ticket_notify(ticket: Ticket, device) -> None:
             user=user,
             kind="auto_ticket",
             template="tickets/email/automatic",
-            # Rendered in each recipient's language: the ticket's summary_shown reads in it.
-            context={"ticket": ticket, "url": url},
+            # The condition's name in each reader's language (as the ticket's summary_shown).
+            context={"ticket": ticket, "url": url, "condition": label},
             device=device,
         )
 
