@@ -71,8 +71,13 @@ class PollAttemptInline(admin.TabularInline):
     model = PollAttempt
     extra = 0
     can_delete = False
-    readonly_fields = ["started_at", "ok", "duration_ms", "error", "trigger"]
+    fields = ["started_at", "ok", "duration_ms", "error_shown", "trigger"]
+    readonly_fields = fields
     max_num = 10
+
+    @admin.display(description=_("error"))
+    def error_shown(self, obj):
+        return obj.error_shown or "-"
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -371,9 +371,15 @@ class PollAttempt(models.Model):
         constraints = [models.UniqueConstraint("device", "started_at", name="poll_attempt_unique_time")]
 
     def __str__(self) -> str:
-        return (
-            f"{self.device_id} {local_datetime(self.started_at)} {_('answered') if self.ok else self.error}"
-        )
+        outcome = _("answered") if self.ok else self.error_shown
+        return f"{self.device_id} {local_datetime(self.started_at)} {outcome}"
+
+    @property
+    def error_shown(self) -> str:
+        """Why the poll failed, in the reader's language (printers.texts.poll_error)."""
+        from printers.texts import poll_error
+
+        return str(poll_error(self.error)) if self.error else ""
 
 
 class DeviceEvent(models.Model):

@@ -68,3 +68,56 @@ register(
         "count",
     ),
 )
+
+
+# Why a poll failed. The SNMP engine (no Django) says it in a fixed English vocabulary
+# (fmp_snmp.client and .probe, the same on site collectors); the portal reads it back as a
+# code with parameters, so each reader reads it in their language. What matches no pattern
+# (an operating-system message) is shown as it is: technical detail.
+POLL_ERRORS = [
+    (
+        "printers.poll.no_answer",
+        r"no answer from (?P<address>\S+) in (?P<seconds>[\d.]+)s",
+        _("no answer from %(address)s within %(seconds)s s"),
+    ),
+    (
+        "printers.poll.no_answer_detail",
+        r"no answer from (?P<address>\S+) \((?P<detail>.*)\)",
+        _("no answer from %(address)s (%(detail)s)"),
+    ),
+    (
+        "printers.poll.budget",
+        r"no complete answer within the (?P<seconds>[\d.]+)s budget",
+        _("no complete answer within %(seconds)s s"),
+    ),
+    (
+        "printers.poll.unresolved",
+        r"cannot resolve (?P<host>\S+): (?P<detail>.*)",
+        _("the name %(host)s cannot be resolved (%(detail)s)"),
+    ),
+    (
+        "printers.poll.no_printer_data",
+        r"the agent answered with no printer data",
+        _("the device answered without printer data"),
+    ),
+    (
+        "printers.poll.another_printer",
+        r"answered by another printer \(serial (?P<serial>.*), model (?P<model>.*)\)",
+        _("another printer answered at this address (serial %(serial)s, model %(model)s)"),
+    ),
+]
+for code, _pattern, template in POLL_ERRORS:
+    register(code, template)
+
+
+def poll_error(text: str):
+    """The engine's English poll error as a ``Text`` (code + parameters), or the text itself."""
+    import re
+
+    from fmp.texts import Text
+
+    for code, pattern, _template in POLL_ERRORS:
+        match = re.fullmatch(pattern, text or "")
+        if match:
+            return Text(code, **match.groupdict())
+    return text

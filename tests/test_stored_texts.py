@@ -341,3 +341,32 @@ def test_the_admin_pages_of_events_runs_and_conditions_read_in_the_readers_langu
     assert "Door open" in helpdesk_en.get("/admin/printers/devicecondition/").content.decode()
     with translation.override("fr"):
         assert run.note_shown == "2 nouveau(x), 1 déplacé(s)"
+
+
+def test_why_a_poll_failed_is_read_in_the_readers_language(printer, readers):
+    """The engine's own message for a device that does not answer (a real poll of a port
+    where nothing listens) is worded for each reader on the Remote diagnostics tab."""
+    import socket
+
+    from fmp_snmp.aio import run_sync
+    from fmp_snmp.client import SnmpClient
+    from fmp_snmp.probe import probe
+    from fmp_snmp.types import SnmpTarget
+    from printers.models import PollAttempt
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    target = SnmpTarget("127.0.0.1", port=port, timeout=0.2, retries=0)
+
+    async def poll():
+        async with SnmpClient() as client:
+            return await probe(client, target)
+
+    result = run_sync(poll)
+    assert not result.ok
+    PollAttempt.objects.create(device=printer, started_at=timezone.now(), ok=False, error=result.error)
+    english = client_for(readers["en"]).get(f"/printers/{printer.pk}/?tab=diagnostics").content.decode()
+    french = client_for(readers["fr"]).get(f"/printers/{printer.pk}/?tab=diagnostics").content.decode()
+    assert f"no answer from 127.0.0.1:{port} within 0.2 s" in english
+    assert f"pas de réponse de 127.0.0.1:{port} en 0.2 s" in french
