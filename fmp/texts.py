@@ -49,12 +49,6 @@ def registered(code: str) -> bool:
     return code in _REGISTRY
 
 
-def codes(prefix: str = "") -> list[str]:
-    """The known codes (starting with ``prefix``), e.g. the event keys for a filter."""
-    _discover()
-    return sorted(code for code in _REGISTRY if code.startswith(prefix))
-
-
 def _discover() -> None:
     """Import every installed app's ``texts`` module once (they register their codes)."""
     global _discovered

@@ -370,3 +370,26 @@ def test_why_a_poll_failed_is_read_in_the_readers_language(printer, readers):
     french = client_for(readers["fr"]).get(f"/printers/{printer.pk}/?tab=diagnostics").content.decode()
     assert f"no answer from 127.0.0.1:{port} within 0.2 s" in english
     assert f"pas de réponse de 127.0.0.1:{port} en 0.2 s" in french
+
+
+def test_every_code_and_event_key_the_portal_writes_has_its_wording():
+    """A code or event key written anywhere in the apps is registered (a label, a template):
+    none reaches a reader as "supplies.order.placed"."""
+    import re
+    from pathlib import Path
+
+    from fmp.texts import registered
+    from supplies.choices import OrderStatus
+
+    root = Path(__file__).resolve().parent.parent
+    written = set()
+    for app in ("accounts", "collectors", "meters", "printers", "supplies", "tickets", "documents", "fmp"):
+        for path in (root / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            source = path.read_text()
+            written |= set(re.findall(r'\bText\(\s*"([a-z_.]+)"', source))
+            written |= set(re.findall(r'\bkey="([a-z_]+\.[a-z_.]+)"', source))
+    written |= {f"supplies.order.{status}" for status in OrderStatus.values}  # key=f"supplies.order.{status}"
+    assert {"tickets.automatic.summary", "supplies.order.placed", "printers.device.reset"} <= written
+    assert sorted(code for code in written if not registered(code)) == []
