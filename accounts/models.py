@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import HistoryScope, Language
 from accounts.tenancy import TenantManager, TenantQuerySet
+from fmp.texts import local_datetime
 
 
 class AccountQuerySet(TenantQuerySet):
@@ -306,7 +307,7 @@ class TemporaryPassword(models.Model):
         indexes = [models.Index(fields=["user", "used_at", "expires_at"])]
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"{self.user} ({local_datetime(self.created_at)})"
 
 
 class TemporaryPasswordRequest(models.Model):
@@ -329,4 +330,4 @@ class TemporaryPasswordRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.login_name} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"{self.login_name} ({local_datetime(self.created_at)})"

@@ -21,12 +21,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from accounts.models import Account
 from collectors.models import Collector, CollectorBatch, CollectorConflict, CollectorNonce, EnrollmentCode
+from fmp.texts import Text, text_fields, text_set
 from fmp_collector import protocol
 from fmp_snmp.observation import ObservationInvalid, observation_from_dict
 from fmp_snmp.traps import TrapInvalid, trap_from_dict
@@ -39,7 +39,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # base32 without the look-al
 CODE_LENGTH = 20  # 20 characters of 32 = 100 bits
 UNRESPONSIVE_CODE = "collector_unresponsive"
 STALE_BATCH_AFTER = timedelta(minutes=5)
-REVOKED_RESULT = gettext_noop("the collector was revoked")  # translated where it is shown
+REVOKED_RESULT = "printers.command.revoked"  # a code of fmp.texts: worded where it is shown
 
 
 class CollectorRefused(Exception):
@@ -145,7 +145,11 @@ def collector_revoke(*, collector: Collector, by=None) -> bool:
     # where it is shown) and the grid stops showing refreshes as pending.
     DeviceCommand.objects.filter(
         collector=collector, status__in=(DeviceCommand.Status.PENDING, DeviceCommand.Status.DELIVERED)
-    ).update(status=DeviceCommand.Status.EXPIRED, completed_at=now, result=REVOKED_RESULT)
+    ).update(
+        status=DeviceCommand.Status.EXPIRED,
+        completed_at=now,
+        **text_fields("result", Text(REVOKED_RESULT)),
+    )
     Device.objects.filter(collector=collector, refresh_requested_at__isnull=False).update(
         refresh_requested_at=None
     )
@@ -371,14 +375,14 @@ def collector_command_complete(*, collector: Collector, command_id: int, body) -
         command.status = DeviceCommand.Status.DONE if ok else DeviceCommand.Status.FAILED
         command.completed_at = timezone.now()
         device, user = command.device, command.created_by
-        # Worded by the portal, in the requester's language; the collector's own (English)
-        # text is technical detail for the help desk only (the log and the event's data).
-        with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
-            worded = "" if ok else command_failure_text(kind=command.kind, detail=detail, result=result)
+        # Worded by the portal (a code, read in each reader's language: fmp.texts); the
+        # collector's own (English) text is technical detail for the help desk only (the
+        # log and the event's data).
+        failure = None if ok else command_failure(kind=command.kind, detail=detail, result=result)
         if detail and not ok:
             logger.info("Collector %s: command %s failed: %s", collector.uid, command.pk, detail)
-        command.result = worded
-        command.save(update_fields=["status", "completed_at", "result"])
+        text_set(command, "result", failure or "", max_length=500)
+        command.save(update_fields=["status", "completed_at", "result", "result_code"])
         if command.kind == DeviceCommand.Kind.LOCATION and ok:
             device.printer_location = location
             device.save(update_fields=["printer_location"])
@@ -390,7 +394,7 @@ def collector_command_complete(*, collector: Collector, command_id: int, body) -
                     device=device,
                     key="printers.device.reset_failed",
                     user=user,
-                    error=worded[:200],
+                    error=failure.as_json(),
                     technical=detail[:200],
                 )
         elif command.kind == DeviceCommand.Kind.TEST_PAGE and ok:
@@ -401,23 +405,26 @@ def collector_command_complete(*, collector: Collector, command_id: int, body) -
     return command
 
 
-def command_failure_text(*, kind: str, detail: str, result: dict) -> str:
-    """Why a collector's command failed, worded by the portal (in the active language) from
-    the structured ``result`` the collector sends (``fmp_collector/PROTOCOL.md``): a raw
-    print's ``stage`` and ``port``, the agent's ``snmp_status``; the collector's English
-    ``detail`` is never shown as it is."""
+def command_failure(*, kind: str, detail: str, result: dict) -> Text:
+    """Why a collector's command failed, as the portal words it (a code of fmp.texts, read
+    in each reader's language) from the structured ``result`` the collector sends
+    (``fmp_collector/PROTOCOL.md``): a raw print's ``stage`` and ``port``, the agent's
+    ``snmp_status``; the collector's English ``detail`` is never shown as it is."""
     from fmp_snmp.types import RawPrintError, SnmpResponseError
-    from printers.services import raw_print_error_text
 
     stage, port, status = result.get("stage"), result.get("port"), result.get("snmp_status")
     valid_port = isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536
     if kind == DeviceCommand.Kind.TEST_PAGE and stage in ("connect", "send") and valid_port:
         reason = result.get("reason") if result.get("reason") in RawPrintError.REASONS else "other"
-        return raw_print_error_text(RawPrintError(stage, port, detail[:200], reason))
+        return Text("printers.command.raw_print", stage=stage, port=port, reason=reason)
     if isinstance(status, int) and not isinstance(status, bool) and 0 < status < 1000:
-        name = SnmpResponseError.NAMES.get(status, str(status))
-        return _("the device refused: %(status)s") % {"status": name}
-    return _("the site collector could not carry out the command")
+        return Text("printers.command.refused", status=SnmpResponseError.NAMES.get(status, str(status)))
+    return Text("printers.command.failed")
+
+
+def command_failure_text(*, kind: str, detail: str, result: dict) -> str:
+    """``command_failure`` worded in the active language."""
+    return str(command_failure(kind=kind, detail=detail, result=result))
 
 
 # --- health ---------------------------------------------------------------------------------
@@ -495,30 +502,29 @@ def collectors_health_check(*, now: datetime | None = None) -> int:
 
 def _unresponsive_ticket_open(collector: Collector) -> None:
     from fmp.numbers import create_numbered
+    from fmp.texts import Text, text_fields
     from tickets.choices import EventKind, TicketOrigin
     from tickets.models import ServiceType, Ticket, TicketEvent
     from tickets.services import AUTOMATIC_SERVICE, ticket_number_new
 
-    with translation.override(settings.LANGUAGE_CODE):
-        summary = _("Site collector %(name)s is not responding") % {"name": collector.name}
-        last = (
-            timezone.localtime(collector.last_seen_at).strftime("%Y-%m-%d %H:%M")
-            if collector.last_seen_at
-            else "?"
-        )
-        description = _(
-            "The site collector %(name)s (host %(host)s, id %(uid)s) has not contacted the portal "
-            "since %(last)s: the printers it polls are not monitored. Check that the machine is "
-            "on and can reach the portal (outbound HTTPS)."
-        ) % {"name": collector.name, "host": collector.hostname or "?", "uid": collector.uid, "last": last}
+    names = {"name": collector.name}
+    # Stored as codes: each reader reads them in their language and time zone (fmp.texts).
+    summary = Text("tickets.collector.unresponsive.summary", **names)
+    description = Text(
+        "tickets.collector.unresponsive.description",
+        **names,
+        host=collector.hostname or "?",
+        uid=str(collector.uid),
+        last=collector.last_seen_at or "?",
+    )
     ticket = create_numbered(
         Ticket,
         ticket_number_new,
         account_id=collector.account_id,
         site_id=collector.site_id,
         service=ServiceType.objects.filter(code=AUTOMATIC_SERVICE).first(),
-        summary=summary[:200],
-        description=description,
+        **text_fields("summary", summary, max_length=200),
+        **text_fields("description", description),
         occurred_at=collector.last_seen_at or timezone.now(),
         origin=TicketOrigin.MONITORING,
         condition_code=UNRESPONSIVE_CODE,

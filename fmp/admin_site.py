@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalAdminSite(admin.AdminSite):
@@ -22,3 +23,20 @@ class PortalAdminSite(admin.AdminSite):
         if request.user.is_authenticated:
             raise PermissionDenied
         return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("accounts:login"))
+
+
+class EventKeyListFilter(admin.SimpleListFilter):
+    """Filter by an event's key (``supplies.order.placed``), each shown by its translated
+    label ("Order placed"): the keys present in the table, in the reader's language."""
+
+    title = _("event")
+    parameter_name = "key"
+
+    def lookups(self, request, model_admin):
+        from fmp.texts import event_label
+
+        keys = model_admin.get_queryset(request).order_by().values_list("key", flat=True).distinct()
+        return sorted(((key, event_label(key)) for key in keys), key=lambda choice: str(choice[1]))
+
+    def queryset(self, request, queryset):
+        return queryset.filter(key=self.value()) if self.value() else queryset

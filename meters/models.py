@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
 from accounts.tenancy import DeviceHistoryRecord, TenantManager
+from fmp.texts import local_date
 from meters.choices import AnomalyState, ReadSource
 from printers.choices import CounterType
 
@@ -81,7 +82,7 @@ class MeterRead(DeviceHistoryRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.device_id} {self.counter}={self.value} ({self.read_at:%Y-%m-%d})"
+        return f"{self.device_id} {self.counter}={self.value} ({local_date(self.read_at)})"
 
 
 class MeterAnomaly(models.Model):

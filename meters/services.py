@@ -12,9 +12,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from fmp.texts import local_date
 from meters.choices import AnomalyState, ReadSource, ReadStatus
 from meters.models import MeterAnomaly, MeterRead, MeterReminder
 from printers.choices import CounterType
@@ -89,7 +90,7 @@ def meter_read_submit(
         params = {
             "counter": label,
             "previous": _fmt(previous.value),
-            "date": date_format(previous.read_at, "SHORT_DATE_FORMAT"),
+            "date": local_date(previous.read_at),  # the day in the configured time zone, not UTC's
         }
         if value < previous.value:
             errors[counter] = (

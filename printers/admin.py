@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from collectors.models import Collector
+from fmp.admin_site import EventKeyListFilter
 from printers import services
 from printers.models import (
     Device,
@@ -71,8 +72,13 @@ class PollAttemptInline(admin.TabularInline):
     model = PollAttempt
     extra = 0
     can_delete = False
-    readonly_fields = ["started_at", "ok", "duration_ms", "error", "trigger"]
+    fields = ["started_at", "ok", "duration_ms", "error_shown", "trigger"]
+    readonly_fields = fields
     max_num = 10
+
+    @admin.display(description=_("error"))
+    def error_shown(self, obj):
+        return obj.error_shown or "-"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -289,18 +295,34 @@ class DeviceAdmin(admin.ModelAdmin):
 
 @admin.register(DeviceEvent)
 class DeviceEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "device", "key", "user"]
-    list_filter = ["key"]
+    """Events by their translated label and what their data says (fmp.texts)."""
+
+    list_display = ["at", "device", "label", "detail", "user"]
+    list_filter = [EventKeyListFilter]
     search_fields = ["device__serial_number", "key"]
     list_select_related = ["device", "user"]
-    readonly_fields = ["device", "at", "key", "user", "data"]
+    fields = ["device", "at", "label", "detail", "user", "key", "data"]
+    readonly_fields = fields
+
+    @admin.display(description=_("event"), ordering="key")
+    def label(self, obj):
+        return obj.label
+
+    @admin.display(description=_("details"))
+    def detail(self, obj):
+        return obj.detail or "-"
 
 
 @admin.register(PollRun)
 class PollRunAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "kind", "finished_at", "devices", "failures", "note"]
+    list_display = ["started_at", "kind", "finished_at", "devices", "failures", "note_shown"]
     list_filter = ["kind"]
-    readonly_fields = ["kind", "started_at", "finished_at", "devices", "failures", "skipped", "note"]
+    fields = ["kind", "started_at", "finished_at", "devices", "failures", "skipped", "note_shown"]
+    readonly_fields = fields
+
+    @admin.display(description=_("note"))
+    def note_shown(self, obj):
+        return obj.note_shown or "-"
 
     def has_add_permission(self, request):
         return False
@@ -360,11 +382,17 @@ class DiscoveryRangeAdmin(admin.ModelAdmin):
 
 @admin.register(DeviceCondition)
 class DeviceConditionAdmin(admin.ModelAdmin):
-    list_display = ["device", "code", "severity", "raised_at", "cleared_at"]
+    list_display = ["device", "condition", "severity", "raised_at", "cleared_at"]
     list_filter = ["severity", "code", ("cleared_at", admin.EmptyFieldListFilter)]
     search_fields = ["device__serial_number", "code"]
     list_select_related = ["device"]
     readonly_fields = ["device", "code", "severity", "raised_at", "cleared_at"]
+
+    @admin.display(description=_("condition"), ordering="code")
+    def condition(self, obj):
+        from printers.choices import condition_label
+
+        return condition_label(obj.code)
 
 
 @admin.register(TrapSender)

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 
+from fmp.texts import Text, text_set
 from fmp_snmp.aio import LoopThread
 from fmp_snmp.client import SnmpClient
 from fmp_snmp.normalise import Normalised
@@ -98,9 +99,9 @@ def discovery_run(*, range_ids: list[int] | None = None) -> PollRun:
         finally:
             runner.run(client.aclose())
     run.devices = created + updated
-    run.note = f"{created} new, {updated} moved"
+    text_set(run, "note", Text("printers.run.discovery", new=created, moved=updated))
     run.finished_at = timezone.now()
-    run.save(update_fields=["devices", "note", "finished_at"])
+    run.save(update_fields=["devices", "note", "note_code", "finished_at"])
     return run
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Site
 from accounts.tenancy import TenantQuerySet
+from fmp.texts import StoredText, event_detail, event_label, local_datetime
 from printers.choices import Colour, CounterType, PrinterState, ScannerState, SnmpVersion, SupplyType
 
 
@@ -276,7 +277,7 @@ class StatusObservation(models.Model):
         constraints = [models.UniqueConstraint("device", "observed_at", name="status_obs_unique_time")]
 
     def __str__(self) -> str:
-        return f"{self.device_id} {self.observed_at:%Y-%m-%d %H:%M} {self.overall}"
+        return f"{self.device_id} {local_datetime(self.observed_at)} {self.overall}"
 
 
 class Supply(models.Model):
@@ -328,7 +329,7 @@ class SupplyLevelSample(models.Model):
         constraints = [models.UniqueConstraint("supply", "observed_at", name="supply_sample_unique_time")]
 
     def __str__(self) -> str:
-        return f"{self.supply_id} {self.observed_at:%Y-%m-%d %H:%M} {self.level}"
+        return f"{self.supply_id} {local_datetime(self.observed_at)} {self.level}"
 
 
 class CounterSample(models.Model):
@@ -349,7 +350,7 @@ class CounterSample(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.device_id} {self.counter}={self.value} at {self.observed_at:%Y-%m-%d %H:%M}"
+        return f"{self.device_id} {self.counter}={self.value} at {local_datetime(self.observed_at)}"
 
 
 class PollAttempt(models.Model):
@@ -370,7 +371,15 @@ class PollAttempt(models.Model):
         constraints = [models.UniqueConstraint("device", "started_at", name="poll_attempt_unique_time")]
 
     def __str__(self) -> str:
-        return f"{self.device_id} {self.started_at:%Y-%m-%d %H:%M} {'ok' if self.ok else self.error}"
+        outcome = _("answered") if self.ok else self.error_shown
+        return f"{self.device_id} {local_datetime(self.started_at)} {outcome}"
+
+    @property
+    def error_shown(self) -> str:
+        """Why the poll failed, in the reader's language (printers.texts.poll_error)."""
+        from printers.texts import poll_error
+
+        return str(poll_error(self.error)) if self.error else ""
 
 
 class DeviceEvent(models.Model):
@@ -391,7 +400,17 @@ class DeviceEvent(models.Model):
         indexes = [models.Index(fields=["device", "-at"])]
 
     def __str__(self) -> str:
-        return f"{self.key} ({self.device_id})"
+        return f"{self.label} ({self.device_id})"
+
+    @property
+    def label(self) -> str:
+        """The event's name in the reader's language ("Location changed")."""
+        return event_label(self.key)
+
+    @property
+    def detail(self) -> str:
+        """What the event's data says, in the reader's language ("From “A” to “B”")."""
+        return event_detail(self.key, self.data)
 
 
 class DeviceCommand(models.Model):
@@ -426,6 +445,8 @@ class DeviceCommand(models.Model):
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     result = models.CharField(_("result"), max_length=500, blank=True)
+    result_code = models.JSONField(null=True, blank=True, editable=False)  # fmp.texts
+    result_shown = StoredText("result")
 
     class Meta:
         verbose_name = _("device command")
@@ -449,6 +470,8 @@ class PollRun(models.Model):
     failures = models.PositiveIntegerField(_("failures"), default=0)
     skipped = models.PositiveIntegerField(_("skipped (claimed or backed off)"), default=0)
     note = models.CharField(_("note"), max_length=500, blank=True)
+    note_code = models.JSONField(null=True, blank=True, editable=False)  # fmp.texts
+    note_shown = StoredText("note")
     token = models.CharField(
         max_length=64, blank=True, db_index=True, help_text="Celery task id: a redelivery reuses it"
     )
@@ -460,7 +483,7 @@ class PollRun(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} {local_datetime(self.started_at)}"
 
     @property
     def duration(self):

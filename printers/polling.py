@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fmp.db import advisory_lock
+from fmp.texts import Text, text_set
 from fmp_snmp.aio import LoopThread
 from fmp_snmp.client import SnmpClient
 from fmp_snmp.probe import ProbeResult, probe
@@ -158,9 +159,11 @@ def _fleet_poll_run(kind, device_ids, token, respect_backoff, concurrency) -> Po
     run.finished_at = timezone.now()
     if stats.warnings:
         # For the help desk (admin: Poll runs): devices answered by another printer.
-        head = f"{len(stats.warnings)} answered by another printer: "
-        run.note = (head + "; ".join(stats.warnings))[:500]
-    run.save(update_fields=["devices", "failures", "finished_at", "note"])
+        note = Text(
+            "printers.run.foreign", count=len(stats.warnings), devices="; ".join(stats.warnings)[:400]
+        )
+        text_set(run, "note", note, max_length=500)
+    run.save(update_fields=["devices", "failures", "finished_at", "note", "note_code"])
     return run
 
 

@@ -844,18 +844,23 @@ def raw_print_error_text(error: Exception) -> str:
     if not isinstance(error, RawPrintError):
         return str(error)
     logger.info("Raw print to port %s failed (%s): %s", error.port, error.stage, error.detail)
+    return raw_print_words(error.stage, error.port, error.reason)
+
+
+def raw_print_words(stage: str, port, reason: str) -> str:
+    """A raw-print failure worded in the active language (stage connect/send, reason code)."""
     why = {
         "refused": _("the connection was refused"),
         "timeout": _("the printer did not answer in time"),
         "unreachable": _("the printer cannot be reached on the network"),
         "unknown_host": _("the printer's host name is unknown"),
         "reset": _("the printer closed the connection"),
-    }.get(error.reason)
-    if error.stage == "connect":
+    }.get(reason)
+    if stage == "connect":
         if why is None:
-            return _("the printer does not accept print jobs on port %(port)s") % {"port": error.port}
+            return _("the printer does not accept print jobs on port %(port)s") % {"port": port}
         return _("the printer does not accept print jobs on port %(port)s (%(error)s)") % {
-            "port": error.port,
+            "port": port,
             "error": why,
         }
     if why is None:

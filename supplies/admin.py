@@ -26,10 +26,22 @@ class OrderLineInline(admin.TabularInline):
 
 
 class OrderEventInline(admin.TabularInline):
+    """The order's history: each event by its translated label, the portal's notes in the
+    reader's language (fmp.texts)."""
+
     model = OrderEvent
     extra = 0
-    readonly_fields = ["at", "key", "by", "note"]
+    fields = ["at", "label", "by", "note_shown"]
+    readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("event"))
+    def label(self, obj):
+        return obj.label
+
+    @admin.display(description=_("note"))
+    def note_shown(self, obj):
+        return obj.note_shown or "-"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -51,7 +63,7 @@ class OrderAdmin(admin.ModelAdmin):
         "origin",
         "created_at",
         "created_by",
-        "reason",
+        "reason_shown",
         "processing_at",
         "shipped_at",
         "delivered_at",
@@ -65,7 +77,7 @@ class OrderAdmin(admin.ModelAdmin):
         "device",
         "site",
         "origin",
-        "reason",
+        "reason_shown",
         "created_at",
         "created_by",
         "contact_name",
@@ -103,6 +115,10 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("why it was ordered"))
+    def reason_shown(self, obj):
+        return obj.reason_shown or "-"
 
     def save_model(self, request, obj, form, change):
         form.fmp_new_status = None

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Site
 from accounts.tenancy import DeviceHistoryRecord, TenantManager
+from fmp.texts import StoredText, event_label, local_datetime
 from printers.choices import Colour, SupplyType
 from supplies.choices import OrderOrigin, OrderStatus
 
@@ -101,6 +102,8 @@ class Order(DeviceHistoryRecord):
     building_floor_room = models.CharField(_("building, floor, room"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     reason = models.CharField(_("why it was ordered"), max_length=300, blank=True)
+    reason_code = models.JSONField(null=True, blank=True, editable=False)  # fmp.texts: an automatic order's
+    reason_shown = StoredText("reason")
     supply_key = models.CharField(
         max_length=40, blank=True, help_text="device supply index of an automatic order"
     )
@@ -177,10 +180,18 @@ class OrderEvent(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.CharField(max_length=300, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    note_code = models.JSONField(null=True, blank=True, editable=False)  # fmp.texts: a note the portal wrote
+    note_shown = StoredText("note")
 
     class Meta:
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.order_id} {self.key}"
+        # The admin's title of each history row: in the reader's language and time zone.
+        return f"{self.label} · {local_datetime(self.at)}"
+
+    @property
+    def label(self) -> str:
+        """The event's name in the reader's language ("Order shipped")."""
+        return event_label(self.key)

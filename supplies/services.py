@@ -10,13 +10,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from fmp.numbers import create_numbered, random_code
+from fmp.texts import Text, text_fields
 from printers.choices import Colour
 from printers.models import Device, Supply, SupplyLevelSample
 from supplies.choices import OPEN_ORDER_STATUSES, OrderOrigin, OrderStatus
-from supplies.forecast import days_left, days_left_label, level_age_label, level_is_old, replaced_since
+from supplies.forecast import days_left, level_is_old, replaced_since
 from supplies.models import CartLine, ConsumableItem, Order, OrderEvent, OrderLine
 
 logger = logging.getLogger(__name__)
@@ -382,15 +383,15 @@ def _automatic_order(supply: Supply, left: float | None) -> Order | None:
         return None
     site = device.site
     address = site.delivery_address() if site else {}
-    with translation.override(settings.LANGUAGE_CODE):
-        reason = translation.gettext("%(supply)s at %(percent)s %%") % {
-            "supply": supply.description or item.description,
-            "percent": ordering_percent(supply),
-        }
-        if left is not None:
-            reason += ", " + days_left_label(left)
-        if level_is_old(supply.updated_at, old_after_days=settings.FMP_SUPPLY_LEVEL_OLD_DAYS):
-            reason += " (" + level_age_label(supply.updated_at) + ")"
+    old = level_is_old(supply.updated_at, old_after_days=settings.FMP_SUPPLY_LEVEL_OLD_DAYS)
+    # Stored as a code: each reader reads it in their language (fmp.texts).
+    reason = Text(
+        "supplies.order.reason.automatic",
+        supply=supply.description or item.description,
+        percent=ordering_percent(supply),
+        days_left=round(left, 1) if left is not None else None,
+        old_days=max(1, int((timezone.now() - supply.updated_at).total_seconds() // 86400)) if old else None,
+    )
     try:
         with transaction.atomic():
             order = _create_order(
@@ -399,7 +400,7 @@ def _automatic_order(supply: Supply, left: float | None) -> Order | None:
                 site=site,
                 origin=OrderOrigin.AUTOMATIC,
                 supply_key=key,
-                reason=reason[:300],
+                **text_fields("reason", reason, max_length=300),
                 contact_name=device.primary_contact_email or "-",
                 contact_phone="-",
                 street=address.get("street") or "-",
@@ -409,7 +410,9 @@ def _automatic_order(supply: Supply, left: float | None) -> Order | None:
                 building_floor_room=address.get("building_floor_room", ""),
             )
             OrderLine.objects.create(order=order, item=item, quantity=1)
-            OrderEvent.objects.create(order=order, key="supplies.order.automatic", note=reason[:300])
+            OrderEvent.objects.create(
+                order=order, key="supplies.order.automatic", **text_fields("note", reason, max_length=300)
+            )
     except IntegrityError:
         return None  # another worker placed it at the same moment
     return order

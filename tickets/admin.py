@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
@@ -8,10 +9,54 @@ from tickets.selectors import hide_automatic
 from tickets.tables import automatic_badge
 
 
+class GeneratedTextsForm(forms.ModelForm):
+    """Shows the texts the portal wrote (``<field>_code``, fmp.texts) in the reader's
+    language; a text the help desk edits becomes typed text (its code is dropped)."""
+
+    generated_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.generated_fields:
+            if field in self.fields and getattr(self.instance, f"{field}_code", None):
+                self.initial[field] = getattr(self.instance, f"{field}_shown")
+
+    def _post_clean(self):
+        stored = {f: getattr(self.instance, f) for f in self.generated_fields}
+        super()._post_clean()
+        for field in self.generated_fields:
+            if field in self.changed_data:
+                setattr(self.instance, f"{field}_code", None)
+            else:  # unchanged: keep the stored text (the site's language), not the reader's
+                setattr(self.instance, field, stored[field])
+
+
+class TicketForm(GeneratedTextsForm):
+    generated_fields = ("summary", "description")
+
+    class Meta:
+        model = Ticket
+        fields = ["summary", "description"]  # the admin's fieldsets add the rest
+
+
+class TicketEventForm(GeneratedTextsForm):
+    generated_fields = ("text",)
+
+    class Meta:
+        model = TicketEvent
+        fields = ["text"]  # the inline's fields add the rest
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if getattr(self.instance, "text_code", None) and "text" in self.fields:
+            self.fields["text"].disabled = True  # the portal's note: read in the reader's language
+
+
 class TicketEventInline(admin.TabularInline):
     """The ticket's history; add a public comment or an internal note (never shown to customers)."""
 
     model = TicketEvent
+    form = TicketEventForm
     extra = 1
     fields = ["at", "kind", "author", "public", "text"]
     readonly_fields = ["at", "kind", "author"]
@@ -41,6 +86,7 @@ class AutomaticFilter(admin.SimpleListFilter):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
+    form = TicketForm
     list_display = [
         "number",
         "account",

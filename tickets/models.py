@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Site
 from accounts.tenancy import DeviceHistoryRecord, TenantManager
+from fmp.texts import StoredText, local_datetime
 from tickets.choices import EventKind, Severity, TicketOrigin, TicketState
 
 
@@ -107,6 +108,10 @@ class Ticket(DeviceHistoryRecord):
     )
     summary = models.CharField(_("summary"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    # Written by the portal (automatic tickets): code and parameters, worded for each
+    # reader (fmp.texts); empty for what a person typed.
+    summary_code = models.JSONField(null=True, blank=True, editable=False)
+    description_code = models.JSONField(null=True, blank=True, editable=False)
     occurred_at = models.DateTimeField(_("date of occurrence"))
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -182,6 +187,9 @@ class Ticket(DeviceHistoryRecord):
             )
         ]
 
+    summary_shown = StoredText("summary")
+    description_shown = StoredText("description")
+
     def __str__(self) -> str:
         return self.number
 
@@ -229,6 +237,7 @@ class TicketEvent(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL
     )
     text = models.TextField(_("text"), blank=True)
+    text_code = models.JSONField(null=True, blank=True, editable=False)  # a note the portal wrote
     old_state = models.CharField(max_length=20, blank=True, choices=TicketState.choices)
     new_state = models.CharField(max_length=20, blank=True, choices=TicketState.choices)
 
@@ -237,5 +246,8 @@ class TicketEvent(models.Model):
         verbose_name_plural = _("ticket history")
         ordering = ["at", "pk"]
 
+    text_shown = StoredText("text")
+
     def __str__(self) -> str:
-        return f"{self.ticket_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+        # The admin's title of each history row: in the reader's language and time zone.
+        return f"{self.get_kind_display()} · {local_datetime(self.at)}"

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from fmp.numbers import create_numbered, random_code
+from fmp.texts import Text, text_fields
 from tickets import texts
 from tickets.choices import OPEN_STATES, ConditionAction, EventKind, TicketOrigin, TicketState
 from tickets.models import ServiceType, Ticket, TicketCondition, TicketEvent
@@ -97,9 +98,11 @@ def ticket_create(
     return ticket
 
 
-def ticket_comment_add(*, ticket: Ticket, author, text: str, public: bool = True) -> TicketEvent:
+def ticket_comment_add(*, ticket: Ticket, author, text: str | Text, public: bool = True) -> TicketEvent:
+    """A comment typed by someone (``str``), or a note the portal writes (``Text``: stored as
+    its code, read in each reader's language)."""
     event = TicketEvent.objects.create(
-        ticket=ticket, kind=EventKind.COMMENT, author=author, text=text, public=public
+        ticket=ticket, kind=EventKind.COMMENT, author=author, public=public, **text_fields("text", text)
     )
     if author is not None and author.is_staff:
         Ticket.objects.filter(pk=ticket.pk).update(helpdesk_touched=True)
@@ -200,19 +203,19 @@ def ticket_open_for_condition(condition) -> Ticket | None:
 
 
 def _automatic_create(condition) -> Ticket:
-    from printers.choices import condition_label
 
     device = condition.device
-    with translation.override(settings.LANGUAGE_CODE):
-        summary = str(condition_label(condition.code))
     with transaction.atomic():
         ticket = _create_with_number(
             account_id=device.account_id,
             site_id=device.site_id,
             device=device,
             service=ServiceType.objects.filter(code=AUTOMATIC_SERVICE).first(),
-            summary=summary,
-            description=f"{summary} ({condition.code})",
+            # Stored as codes: each reader reads them in their language (fmp.texts).
+            **text_fields(
+                "summary", Text("tickets.automatic.summary", condition=condition.code), max_length=200
+            ),
+            **text_fields("description", Text("tickets.automatic.description", condition=condition.code)),
             occurred_at=condition.raised_at,
             origin=TicketOrigin.MONITORING,
             condition_code=condition.code,
@@ -234,7 +237,7 @@ def ticket_condition_join(*, ticket: Ticket, condition) -> bool:
                 ticket=ticket,
                 kind=EventKind.CONDITION_ADDED,
                 public=True,
-                text=texts.condition_added_text(condition=condition.code),
+                **text_fields("text", texts.condition_added_text(condition=condition.code)),
             )
     except IntegrityError:
         return False  # another worker added it at the same moment
@@ -261,7 +264,7 @@ def _automatic_ticket_notify(ticket: Ticket, device, label) -> None:
             user=user,
             kind="auto_ticket",
             template="tickets/email/automatic",
-            # The condition's name in each reader's language (the summary is the site's).
+            # The condition's name in each reader's language (as the ticket's summary_shown).
             context={"ticket": ticket, "url": url, "condition": label},
             device=device,
         )
@@ -317,7 +320,7 @@ def ticket_condition_cleared(condition, *, clearing: frozenset[int] = frozenset(
             ticket=ticket,
             kind=EventKind.CONDITION_CLEARED,
             public=True,
-            text=texts.condition_cleared_text(condition=condition.code),
+            **text_fields("text", texts.condition_cleared_text(condition=condition.code)),
         )
         still_open = (
             TicketCondition.objects.filter(ticket=ticket, condition__cleared_at__isnull=True)
@@ -330,7 +333,7 @@ def ticket_condition_cleared(condition, *, clearing: frozenset[int] = frozenset(
             ticket=ticket,
             kind=EventKind.CONDITION_CLEARED,
             public=True,
-            text=texts.all_conditions_cleared_text(),
+            **text_fields("text", texts.all_conditions_cleared_text()),
         )
         if settings.FMP_TICKET_AUTOCLOSE and not ticket.helpdesk_touched:
             ticket_state_change(ticket=ticket, state=TicketState.DONE, notify=False)

@@ -39,7 +39,8 @@ class TicketTable(BaseTable):
         accessor="service", verbose_name=_("Ticket: service"), default="-", orderable=False
     )
     state = tables.Column(verbose_name=_("Ticket: ticket state"))
-    summary = tables.Column(verbose_name=_("Ticket: summary"))
+    # In the reader's language when the portal wrote it (fmp.texts); sorted by the stored text.
+    summary = tables.Column(accessor="summary_shown", verbose_name=_("Ticket: summary"), order_by="summary")
     last_name = tables.Column(
         accessor="requester__last_name",
         verbose_name=_("Customer: last name"),

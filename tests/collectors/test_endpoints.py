@@ -126,7 +126,7 @@ def test_a_failed_reset_is_recorded_and_a_good_one_too(cc, account, site, manage
     failing.refresh_from_db()
     assert failing.status == "failed" and "noAccess" in failing.result
     event = DeviceEvent.objects.get(device=device, key="printers.device.reset_failed")
-    assert event.user == manager and "noAccess" in event.data["error"]  # worded in the manager's language
+    assert event.user == manager and "noAccess" in event.detail  # worded in the reader's language
     assert event.data["technical"] == "the device refused the reset: noAccess"  # for the help desk
     good = command(device, "reset")
     cc.get("commands/")

@@ -9,6 +9,7 @@ import logging
 import time
 
 import pytest
+from django.utils import translation
 
 from accounts.models import Account, Site
 from printers.models import Device, DeviceEvent
@@ -176,7 +177,7 @@ def test_an_upload_that_cannot_be_stored_is_failed_and_its_payload_cleared(cc, a
 def test_revoking_expires_its_commands_and_ends_the_pending_refreshes(
     cc, account, site, manager_client, manager
 ):
-    from django.utils import timezone
+    from django.utils import timezone, translation
 
     from collectors.services import collector_revoke
     from printers.models import DeviceCommand
@@ -201,7 +202,8 @@ def test_revoking_expires_its_commands_and_ends_the_pending_refreshes(
     collector_revoke(collector=cc.collector)
     for command in (pending, delivered):
         command.refresh_from_db()
-        assert command.status == "expired" and command.result == "the collector was revoked"
+        with translation.override("en"):  # stored as a code, worded for each reader
+            assert command.status == "expired" and command.result_shown == "the collector was revoked"
     done.refresh_from_db()
     assert done.status == "done"
     device.refresh_from_db()
@@ -354,4 +356,7 @@ def test_a_failed_commands_result_is_worded_by_the_portal(cc, account, site, man
     cc.get("commands/")
     assert cc.post(f"commands/{queued.pk}/", {"ok": False, **body}).status_code == 200
     queued.refresh_from_db()
-    assert queued.status == "failed" and queued.result == shown
+    with translation.override("en"):  # stored as a code, worded for each reader
+        assert queued.status == "failed" and queued.result_shown == shown
+    with translation.override("fr"):
+        assert queued.result_shown not in ("", shown)

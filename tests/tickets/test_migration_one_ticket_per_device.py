@@ -1,12 +1,12 @@
-"""Migration 0005: a device's open automatic tickets become one, which keeps their conditions."""
+"""Migration 0007: a device's open automatic tickets become one, which keeps their conditions."""
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-BEFORE = [("tickets", "0004_open_automatic_per_account")]
-AFTER = [("tickets", "0005_automatic_ticket_per_device")]
+BEFORE = [("tickets", "0006_generated_texts_existing")]
+AFTER = [("tickets", "0007_automatic_ticket_per_device")]
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('printers', '0010_device_alert'),
+        ('printers', '0012_device_alert'),
     ]
 
     operations = [

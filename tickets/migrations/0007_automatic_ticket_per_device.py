@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_account_require_otp"),
         ("printers", "0009_device_collector_discoveryrange_collector_and_more"),
-        ("tickets", "0004_open_automatic_per_account"),
+        ("tickets", "0006_generated_texts_existing"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('printers', '0009_device_collector_discoveryrange_collector_and_more'),
+        ('printers', '0011_generated_texts_existing'),
     ]
 
     operations = [
