@@ -27,6 +27,10 @@ class PortalAccessAttemptAdmin(AccessAttemptAdmin):
 
     list_filter = [LockedOutFilter if f is IsLockedOutFilter else f for f in AccessAttemptAdmin.list_filter]
 
+    @admin.display(description=_("expires"))
+    def expiration(self, obj):
+        return super().expiration(obj)
+
     @admin.display(description=_("status"))
     def status(self, obj):
         left = axes_settings.AXES_FAILURE_LIMIT - obj.failures_since_start
