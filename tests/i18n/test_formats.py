@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.template import Context, Template
 from django.test import Client
 from django.utils import timezone, translation
 
@@ -97,6 +98,10 @@ def test_the_french_formats_are_the_portals_and_english_keeps_djangos():
     with translation.override("en"):
         assert (format_number(1234567), format_percent(45)) == ("1,234,567", "45%")
         assert format_number(2.5, decimals=1) == "2.5"
+    template = Template("{% load fmp_format %}{{ level|percent }}|{{ unknown|percent }}")
+    for language, shown in (("fr", f"45{NNBSP}%|"), ("en", "45%|")):
+        with translation.override(language):
+            assert template.render(Context({"level": 45, "unknown": None})) == shown
 
 
 # --- the templates: one way of writing dates, no digit groups in attributes ----------------
@@ -113,11 +118,27 @@ NAMED_FORMATS = {
 }
 
 
-def templates():
+def templates(*, with_python: bool = False):
+    """The template files; with ``with_python``, also the modules that hold template code
+    (django-tables2's ``TemplateColumn(template_code=...)``)."""
     for folder in TEMPLATE_DIRS:
         for path in folder.rglob("*"):
             if path.suffix in (".html", ".txt") and path.is_file():
                 yield path, path.read_text()
+    if with_python:
+        for app in (
+            "accounts",
+            "printers",
+            "meters",
+            "supplies",
+            "tickets",
+            "documents",
+            "collectors",
+            "fmp",
+        ):
+            for path in (Path(settings.BASE_DIR) / app).rglob("*.py"):
+                if "migrations" not in path.parts:
+                    yield path, path.read_text()
 
 
 def test_templates_write_dates_with_the_locales_named_formats_only():
@@ -135,7 +156,7 @@ def test_templates_put_no_grouped_number_in_an_attribute():
     name or a URL that breaks the request. Identifiers in attributes go through |unlocalize."""
     grouped = []
     attribute = re.compile(r'[\w:-]+="([^"]*\{\{[^"]*)"')
-    for path, text in templates():
+    for path, text in templates(with_python=True):
         for value in attribute.findall(text):
             for expr in re.findall(r"\{\{\s*([^}]*?)\s*\}\}", value):
                 name, *filters = [part.strip() for part in expr.split("|")]
@@ -159,5 +180,6 @@ def test_a_device_with_a_large_id_is_posted_back_whole(manager, account, site):
     client = client_in(manager, "fr")
     ticket_page = client.get(f"/tickets/new/details/?device={printer.pk}").content.decode()
     location_page = client.get(f"/printers/location/?devices={printer.pk}").content.decode()
-    for body in (ticket_page, location_page):
+    choice_page = client.get("/tickets/new/device/").content.decode()
+    for body in (ticket_page, location_page, choice_page):
         assert re.search(r'name="devices?" value="123456"', body), body
