@@ -1,9 +1,47 @@
+from axes.admin import AccessAttemptAdmin, IsLockedOutFilter
+from axes.conf import settings as axes_settings
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Account, Site, User
+
+# django-otp's own pages list raw devices under untranslatable English names ("TOTP
+# devices", "created at"); the help desk sees and resets a user's two-step verification
+# in the users' list ("two-step verification" column, "Reset two-step verification").
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+class LockedOutFilter(IsLockedOutFilter):
+    title = _("locked out")
+
+
+class PortalAccessAttemptAdmin(AccessAttemptAdmin):
+    """django-axes' lock-outs, with the status column and filter in the reader's language."""
+
+    list_filter = [LockedOutFilter if f is IsLockedOutFilter else f for f in AccessAttemptAdmin.list_filter]
+
+    @admin.display(description=_("expires"))
+    def expiration(self, obj):
+        return super().expiration(obj)
+
+    @admin.display(description=_("status"))
+    def status(self, obj):
+        left = axes_settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+        if left > 0:
+            return ngettext("%(n)d attempt left", "%(n)d attempts left", left) % {"n": left}
+        return _("locked out")
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+    admin.site.register(AccessAttempt, PortalAccessAttemptAdmin)
 
 
 class SiteInline(admin.TabularInline):

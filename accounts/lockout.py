@@ -122,7 +122,7 @@ def lockout_response(request, original_response=None, credentials=None):
     context = {
         "reason": reason or USER,
         "failure_limit": settings.AXES_FAILURE_LIMIT,
-        "cooloff_minutes": int(cool_off.total_seconds() // 60) if cool_off else None,
+        "cooloff": cool_off,
     }
     return render(request, "accounts/locked_out.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)
 

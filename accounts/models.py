@@ -295,11 +295,13 @@ class TemporaryPassword(models.Model):
     lock a user out.
     """
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="temporary_passwords")
-    password_hash = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="temporary_passwords"
+    )
+    password_hash = models.CharField(_("password hash"), max_length=200)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("temporary password")
@@ -317,9 +319,9 @@ class TemporaryPasswordRequest(models.Model):
     are deleted as new requests come in.
     """
 
-    login_name = models.CharField(max_length=254)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    login_name = models.CharField(_("username"), max_length=254)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("temporary password request")

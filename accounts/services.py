@@ -98,7 +98,7 @@ def temporary_password_send(*, user_id: int | None, login_url: str) -> bool:
         context={
             "password": password,
             "login_url": login_url,
-            "max_age_minutes": settings.FMP_TEMP_PASSWORD_MAX_AGE_MINUTES,
+            "max_age": timezone.timedelta(minutes=settings.FMP_TEMP_PASSWORD_MAX_AGE_MINUTES),
         },
     )
     password_hash = make_password(password)

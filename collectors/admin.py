@@ -1,6 +1,8 @@
 """The help desk's view of the site collectors: their state and health, enrollment codes,
 conflicts and uploads. (Django's admin: staff only, behind the portal's second factor.)"""
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
@@ -8,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collectors.models import Collector, CollectorBatch, CollectorConflict
 from collectors.services import collector_code_issue, collector_create, collector_revoke
+from fmp.l10n import duration_words
 
 
 def collector_state(collector: Collector) -> str:
@@ -141,8 +144,8 @@ class CollectorAdmin(admin.ModelAdmin):
         obj._state.adding = False
         self.message_user(
             request,
-            _("One-time enrollment code for %(name)s (shown only now, valid %(hours)s hours): %(code)s")
-            % {"name": collector.name, "hours": _code_hours(), "code": code},
+            _("One-time enrollment code for %(name)s (shown only now, valid %(delay)s): %(code)s")
+            % {"name": collector.name, "delay": _code_validity(), "code": code},
             messages.WARNING,
         )
 
@@ -164,16 +167,17 @@ class CollectorAdmin(admin.ModelAdmin):
             code = collector_code_issue(collector=collector)
             self.message_user(
                 request,
-                _("One-time enrollment code for %(name)s (shown only now, valid %(hours)s hours): %(code)s")
-                % {"name": collector.name, "hours": _code_hours(), "code": code},
+                _("One-time enrollment code for %(name)s (shown only now, valid %(delay)s): %(code)s")
+                % {"name": collector.name, "delay": _code_validity(), "code": code},
                 messages.WARNING,
             )
 
 
-def _code_hours() -> int:
+def _code_validity() -> str:
+    """ "24 hours": how long an enrollment code works, in words."""
     from django.conf import settings
 
-    return settings.FMP_COLLECTOR_CODE_HOURS
+    return duration_words(timedelta(hours=settings.FMP_COLLECTOR_CODE_HOURS))
 
 
 @admin.register(CollectorConflict)

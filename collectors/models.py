@@ -37,7 +37,12 @@ class Collector(models.Model):
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     poll_interval = models.PositiveIntegerField(
         _("poll interval (seconds)"), default=300, help_text=_("How often the collector polls each device.")
@@ -71,9 +76,11 @@ class Collector(models.Model):
 class EnrollmentCode(models.Model):
     """A one-time code that lets a collector register its key. Only its digest is stored."""
 
-    collector = models.ForeignKey(Collector, on_delete=models.CASCADE, related_name="enrollment_codes")
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    collector = models.ForeignKey(
+        Collector, verbose_name=_("site collector"), on_delete=models.CASCADE, related_name="enrollment_codes"
+    )
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
 
@@ -88,11 +95,15 @@ class EnrollmentCode(models.Model):
 class CollectorNonce(models.Model):
     """Nonces seen from a collector within the allowed clock skew: a replay is refused."""
 
-    collector = models.ForeignKey(Collector, on_delete=models.CASCADE, related_name="+")
-    nonce = models.CharField(max_length=64)
-    seen_at = models.DateTimeField(db_index=True)
+    collector = models.ForeignKey(
+        Collector, verbose_name=_("site collector"), on_delete=models.CASCADE, related_name="+"
+    )
+    nonce = models.CharField(_("nonce"), max_length=64)
+    seen_at = models.DateTimeField(_("seen"), db_index=True)
 
     class Meta:
+        verbose_name = _("collector nonce")
+        verbose_name_plural = _("collector nonces")
         constraints = [models.UniqueConstraint("collector", "nonce", name="collector_nonce_unique")]
 
     def __str__(self) -> str:
@@ -107,15 +118,17 @@ class CollectorBatch(models.Model):
         STORED = "stored", _("Stored")
         FAILED = "failed", _("Failed")
 
-    collector = models.ForeignKey(Collector, on_delete=models.CASCADE, related_name="batches")
-    batch_id = models.UUIDField()
-    received_at = models.DateTimeField(auto_now_add=True)
-    stored_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    observations = models.PositiveIntegerField(default=0)
+    collector = models.ForeignKey(
+        Collector, verbose_name=_("site collector"), on_delete=models.CASCADE, related_name="batches"
+    )
+    batch_id = models.UUIDField(_("upload id"))
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    stored_at = models.DateTimeField(_("stored"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    observations = models.PositiveIntegerField(_("observations"), default=0)
     # The validated upload, kept until a worker has stored it (the task takes the row's id).
-    payload = models.JSONField(default=dict, blank=True)
-    error = models.CharField(max_length=500, blank=True)
+    payload = models.JSONField(_("content"), default=dict, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("collector upload")
@@ -131,11 +144,15 @@ class CollectorConflict(models.Model):
     """A collector reported a device it does not own (owned by another collector or polled
     centrally): the report was ignored. Shown to the help desk."""
 
-    collector = models.ForeignKey(Collector, on_delete=models.CASCADE, related_name="conflicts")
-    device = models.ForeignKey("printers.Device", on_delete=models.CASCADE, related_name="+")
-    first_seen_at = models.DateTimeField(auto_now_add=True)
-    last_seen_at = models.DateTimeField(auto_now=True)
-    reports = models.PositiveIntegerField(default=0)
+    collector = models.ForeignKey(
+        Collector, verbose_name=_("site collector"), on_delete=models.CASCADE, related_name="conflicts"
+    )
+    device = models.ForeignKey(
+        "printers.Device", verbose_name=_("device"), on_delete=models.CASCADE, related_name="+"
+    )
+    first_seen_at = models.DateTimeField(_("first reported"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last reported"), auto_now=True)
+    reports = models.PositiveIntegerField(_("reports"), default=0)
 
     class Meta:
         verbose_name = _("collector conflict")

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from fmp.l10n import format_number
+
 OFFICE = {
     "word/": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", {"docx"}),
     "xl/": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", {"xlsx"}),
@@ -54,8 +56,11 @@ def validate_document(upload) -> str:
     limit = settings.FMP_DOCUMENT_MAX_MB * 1024 * 1024
     if upload.size > limit:
         raise ValidationError(
-            _("The file is %(size).1f MB; the limit is %(limit)d MB.")
-            % {"size": upload.size / 1024 / 1024, "limit": settings.FMP_DOCUMENT_MAX_MB}
+            _("The file is %(size)s MB; the limit is %(limit)s MB.")
+            % {
+                "size": format_number(upload.size / 1024 / 1024, decimals=1),
+                "limit": format_number(settings.FMP_DOCUMENT_MAX_MB),
+            }
         )
     found = sniff(upload)
     if found is None:

@@ -43,7 +43,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "csp",
-    "axes",
+    "fmp.apps.AxesConfig",  # django-axes, under a translated name in the admin
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.portal",
             ],
+            "libraries": {"fmp_format": "fmp.templatetags.fmp_format"},
         },
     },
     {
@@ -102,7 +103,7 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {"autoescape": False},
+        "OPTIONS": {"autoescape": False, "libraries": {"fmp_format": "fmp.templatetags.fmp_format"}},
     },
 ]
 
@@ -205,6 +206,11 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("FMP_TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 USE_TZ = True
+# Numbers, percentages and CSV separators follow the reader's language: "1 234" and
+# "45 %" in French, "1,234" and "45%" in English (fmp/formats, fmp/l10n.py). A number put in
+# an HTML attribute or a URL by a template needs |unlocalize (tests/i18n checks).
+USE_THOUSAND_SEPARATOR = True
+FORMAT_MODULE_PATH = ["fmp.formats"]
 
 # --- Static and media files -----------------------------------------------------------
 STATIC_URL = "static/"

@@ -5,6 +5,7 @@ import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fmp.l10n import format_number
 from meters.services import COUNTER_LABELS
 
 
@@ -34,9 +35,7 @@ class MeterReadForm(forms.Form):
                 widget=forms.NumberInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
             )
             if previous is not None:
-                field.help_text = _("Previous read: %(value)s") % {
-                    "value": f"{previous.value:,}".replace(",", "\u202f")
-                }
+                field.help_text = _("Previous read: %(value)s") % {"value": format_number(previous.value)}
             self.fields = {f"counter_{counter}": field, **self.fields}
 
     def values(self) -> dict[str, int | None]:

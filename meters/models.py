@@ -23,7 +23,9 @@ class MeterRead(DeviceHistoryRecord):
     a new history there.
     """
 
-    device = models.ForeignKey("printers.Device", on_delete=models.CASCADE, related_name="meter_reads")
+    device = models.ForeignKey(
+        "printers.Device", verbose_name=_("device"), on_delete=models.CASCADE, related_name="meter_reads"
+    )
     account = models.ForeignKey(
         Account,
         verbose_name=_("account"),
@@ -98,7 +100,9 @@ class MeterAnomaly(models.Model):
 
     tenant_path = "device__account"
 
-    device = models.ForeignKey("printers.Device", on_delete=models.CASCADE, related_name="meter_anomalies")
+    device = models.ForeignKey(
+        "printers.Device", verbose_name=_("device"), on_delete=models.CASCADE, related_name="meter_anomalies"
+    )
     counter = models.CharField(_("counter"), max_length=20, choices=CounterType.choices)
     previous_value = models.BigIntegerField(_("previous value"))
     new_value = models.BigIntegerField(_("new value"))
@@ -107,9 +111,14 @@ class MeterAnomaly(models.Model):
         _("state"), max_length=20, choices=AnomalyState.choices, default=AnomalyState.OPEN
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
 
     objects = TenantManager()
@@ -126,12 +135,16 @@ class MeterAnomaly(models.Model):
 class MeterReminder(models.Model):
     """A "meter read due" reminder sent for a device and month (so a task run twice sends once)."""
 
-    device = models.ForeignKey("printers.Device", on_delete=models.CASCADE, related_name="+")
-    month = models.DateField()
-    sent_at = models.DateTimeField(auto_now_add=True)
-    recipients = models.PositiveIntegerField(default=0)
+    device = models.ForeignKey(
+        "printers.Device", verbose_name=_("device"), on_delete=models.CASCADE, related_name="+"
+    )
+    month = models.DateField(_("month"))
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
 
     class Meta:
+        verbose_name = _("meter read reminder")
+        verbose_name_plural = _("meter read reminders")
         constraints = [models.UniqueConstraint("device", "month", name="meter_reminder_once_a_month")]
 
     def __str__(self) -> str:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Account, Site
 from accounts.tenancy import TenantQuerySet
 from fmp.texts import StoredText, event_detail, event_label, local_datetime
+from fmp.l10n import format_percent
 from printers.choices import Colour, CounterType, PrinterState, ScannerState, SnmpVersion, SupplyType
 
 
@@ -168,7 +169,7 @@ class Device(models.Model):
     )
     refresh_requested_at = models.DateTimeField(_("status refresh requested"), null=True, blank=True)
     poll_claimed_until = models.DateTimeField(_("being polled until"), null=True, blank=True)
-    poll_claim_token = models.CharField(max_length=64, blank=True)
+    poll_claim_token = models.CharField(_("poll claim"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = models.Manager.from_queryset(DeviceQuerySet)()
@@ -214,7 +215,9 @@ class Device(models.Model):
 class DeviceState(models.Model):
     """The latest known state of a device: what the grid and the Status tab show."""
 
-    device = models.OneToOneField(Device, on_delete=models.CASCADE, related_name="state", primary_key=True)
+    device = models.OneToOneField(
+        Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="state", primary_key=True
+    )
     overall = models.CharField(
         _("printer state"),
         max_length=10,
@@ -235,15 +238,15 @@ class DeviceState(models.Model):
     last_attempt_at = models.DateTimeField(_("last status attempt"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     # Denormalised for the grid: toner percent per colour (None: unknown or no such colour).
-    level_black = models.SmallIntegerField(null=True, blank=True)
-    level_cyan = models.SmallIntegerField(null=True, blank=True)
-    level_magenta = models.SmallIntegerField(null=True, blank=True)
-    level_yellow = models.SmallIntegerField(null=True, blank=True)
-    colours_present = models.JSONField(default=list, blank=True)
+    level_black = models.SmallIntegerField(_("black level"), null=True, blank=True)
+    level_cyan = models.SmallIntegerField(_("cyan level"), null=True, blank=True)
+    level_magenta = models.SmallIntegerField(_("magenta level"), null=True, blank=True)
+    level_yellow = models.SmallIntegerField(_("yellow level"), null=True, blank=True)
+    colours_present = models.JSONField(_("colours present"), default=list, blank=True)
     total_pages = models.BigIntegerField(_("total page count"), null=True, blank=True, db_index=True)
     # Bookkeeping of the history writer, so that a poll never has to scan history.
-    status_sampled_at = models.DateTimeField(null=True, blank=True)
-    counters_last = models.JSONField(default=dict, blank=True)
+    status_sampled_at = models.DateTimeField(_("status sampled"), null=True, blank=True)
+    counters_last = models.JSONField(_("last counters"), default=dict, blank=True)
     consecutive_failures = models.PositiveIntegerField(_("consecutive failed polls"), default=0)
     backoff_until = models.DateTimeField(_("next poll not before"), null=True, blank=True)
 
@@ -258,16 +261,18 @@ class DeviceState(models.Model):
 class StatusObservation(models.Model):
     """History: the device's state each time it changed, plus a periodic sample."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="status_history")
+    device = models.ForeignKey(
+        Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="status_history"
+    )
     observed_at = models.DateTimeField(_("observed at"))
     overall = models.CharField(_("printer state"), max_length=10, choices=PrinterState.choices)
     conditions = models.JSONField(_("warnings"), default=list, blank=True)
-    device_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    printer_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    uptime_seconds = models.BigIntegerField(null=True, blank=True)
-    fax_state = models.CharField(max_length=50, blank=True)
-    scanner_state = models.CharField(max_length=10, blank=True)
-    reachable = models.BooleanField(default=True)
+    device_status = models.PositiveSmallIntegerField(_("hrDeviceStatus"), null=True, blank=True)
+    printer_status = models.PositiveSmallIntegerField(_("hrPrinterStatus"), null=True, blank=True)
+    uptime_seconds = models.BigIntegerField(_("device uptime"), null=True, blank=True)
+    fax_state = models.CharField(_("analog fax state"), max_length=50, blank=True)
+    scanner_state = models.CharField(_("scanner state"), max_length=10, blank=True)
+    reachable = models.BooleanField(_("reachable"), default=True)
 
     class Meta:
         verbose_name = _("status observation")
@@ -283,7 +288,9 @@ class StatusObservation(models.Model):
 class Supply(models.Model):
     """A supply of a device (toner, drum, fuser, waste, kit...) with its latest level."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="supplies")
+    device = models.ForeignKey(
+        Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="supplies"
+    )
     index = models.PositiveIntegerField(_("index"))
     description = models.CharField(_("description"), max_length=255, blank=True)
     type = models.CharField(_("type"), max_length=20, choices=SupplyType.choices, default=SupplyType.OTHER)
@@ -294,7 +301,7 @@ class Supply(models.Model):
     max_capacity = models.IntegerField(_("max capacity"), null=True, blank=True)
     percent = models.SmallIntegerField(_("percent"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), null=True, blank=True)
-    sampled_at = models.DateTimeField(null=True, blank=True)
+    sampled_at = models.DateTimeField(_("sampled"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("supply")
@@ -308,14 +315,16 @@ class Supply(models.Model):
     @property
     def level_label(self) -> str:
         if self.percent is not None:
-            return f"{self.percent} %"
+            return format_percent(self.percent)
         return {-1: _("Other"), -2: _("Unknown"), -3: _("Some remaining")}.get(self.level, _("Unknown"))
 
 
 class SupplyLevelSample(models.Model):
     """History of a supply's level: each change, plus a periodic sample."""
 
-    supply = models.ForeignKey(Supply, on_delete=models.CASCADE, related_name="samples")
+    supply = models.ForeignKey(
+        Supply, verbose_name=_("supply"), on_delete=models.CASCADE, related_name="samples"
+    )
     observed_at = models.DateTimeField(_("observed at"))
     level = models.IntegerField(_("level"), null=True)
     max_capacity = models.IntegerField(_("max capacity"), null=True)
@@ -335,7 +344,9 @@ class SupplyLevelSample(models.Model):
 class CounterSample(models.Model):
     """History of a page counter (total, black, colour...): each change, plus a periodic sample."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="counter_samples")
+    device = models.ForeignKey(
+        Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="counter_samples"
+    )
     counter = models.CharField(_("counter"), max_length=20, choices=CounterType.choices)
     observed_at = models.DateTimeField(_("observed at"))
     value = models.BigIntegerField(_("value"))
@@ -356,7 +367,9 @@ class CounterSample(models.Model):
 class PollAttempt(models.Model):
     """One status attempt on a device (Remote diagnostics tab); pruned after a retention period."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="poll_attempts")
+    device = models.ForeignKey(
+        Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="poll_attempts"
+    )
     started_at = models.DateTimeField(_("started"))
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
     ok = models.BooleanField(_("answered"), default=True)
@@ -385,13 +398,20 @@ class PollAttempt(models.Model):
 class DeviceEvent(models.Model):
     """Audit of what was done to a device (`printers.device.contract_changed`, ...)."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="events")
+    device = models.ForeignKey(
+        Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="events"
+    )
     at = models.DateTimeField(_("at"), auto_now_add=True)
     key = models.CharField(_("event"), max_length=60)
     user = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.User",
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("device event")
@@ -431,16 +451,27 @@ class DeviceCommand(models.Model):
         FAILED = "failed", _("Failed")
         EXPIRED = "expired", _("No answer from the collector")
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="commands")
+    device = models.ForeignKey(
+        Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="commands"
+    )
     collector = models.ForeignKey(
-        "collectors.Collector", on_delete=models.CASCADE, related_name="commands", editable=False
+        "collectors.Collector",
+        verbose_name=_("site collector"),
+        on_delete=models.CASCADE,
+        related_name="commands",
+        editable=False,
     )
     kind = models.CharField(_("command"), max_length=20, choices=Kind.choices)
-    args = models.JSONField(default=dict, blank=True)
+    args = models.JSONField(_("arguments"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     created_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.User",
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
@@ -473,7 +504,11 @@ class PollRun(models.Model):
     note_code = models.JSONField(null=True, blank=True, editable=False)  # fmp.texts
     note_shown = StoredText("note")
     token = models.CharField(
-        max_length=64, blank=True, db_index=True, help_text="Celery task id: a redelivery reuses it"
+        _("task id"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="Celery task id: a redelivery reuses it",
     )
     heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
 
@@ -496,7 +531,9 @@ class DeviceCondition(models.Model):
     At most one open condition per device and code: the database guarantees it.
     """
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="conditions")
+    device = models.ForeignKey(
+        Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="conditions"
+    )
     code = models.CharField(_("condition"), max_length=40)
     severity = models.CharField(_("severity"), max_length=10, choices=PrinterState.choices)
     raised_at = models.DateTimeField(_("raised"))

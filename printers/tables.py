@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fmp.l10n import format_percent
 from fmp.tables import BaseTable
 from meters.choices import ReadStatus
 from meters.services import read_status
@@ -30,11 +31,13 @@ def level_html(percent, present: bool):
     if percent is None:
         return format_html('<span class="text-body-secondary" title="{}">?</span>', _("Level unknown"))
     colour = "bg-danger" if percent <= 10 else "bg-warning" if percent <= 25 else "bg-success"
+    text = format_percent(percent)  # "45 %" in French, "45%" in English
     return format_html(
-        '<div class="fmp-level" title="{0} %"><div class="progress" role="progressbar" aria-valuenow="{0}" '
-        'aria-valuemin="0" aria-valuemax="100" aria-label="{0} %"><div class="progress-bar {1}" '
-        'style="width: {0}%"></div></div><small>{0} %</small></div>',
+        '<div class="fmp-level" title="{1}"><div class="progress" role="progressbar" aria-valuenow="{0}" '
+        'aria-valuemin="0" aria-valuemax="100" aria-label="{1}"><div class="progress-bar {2}" '
+        'style="width: {0}%"></div></div><small>{1}</small></div>',
         percent,
+        text,
         colour,
     )
 

@@ -137,9 +137,7 @@ class PrinterListView(TenantScopedMixin, SingleTableMixin, FilterView):
                     device.printer_location,
                     device.ip_address or "",
                     _("Yes") if device.under_contract else _("No"),
-                    timezone.localtime(state.status_at).strftime("%Y-%m-%d %H:%M")
-                    if state and state.status_at
-                    else "",
+                    state.status_at if state else None,
                     device.account.name,
                 ]
 

@@ -52,13 +52,21 @@ class ConsumableItem(models.Model):
 class CartLine(models.Model):
     """A line of a user's cart (kept across logins until the order is placed)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_lines")
-    device = models.ForeignKey("printers.Device", on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey(ConsumableItem, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="cart_lines"
+    )
+    device = models.ForeignKey(
+        "printers.Device", verbose_name=_("device"), on_delete=models.CASCADE, related_name="+"
+    )
+    item = models.ForeignKey(
+        ConsumableItem, verbose_name=_("item"), on_delete=models.CASCADE, related_name="+"
+    )
     quantity = models.PositiveSmallIntegerField(_("quantity"), default=1)
-    added_at = models.DateTimeField(auto_now_add=True)
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("cart line")
+        verbose_name_plural = _("cart lines")
         ordering = ["device", "item"]
         constraints = [models.UniqueConstraint("user", "device", "item", name="cart_line_unique")]
 
@@ -105,7 +113,10 @@ class Order(DeviceHistoryRecord):
     reason_code = models.JSONField(null=True, blank=True, editable=False)  # fmp.texts: an automatic order's
     reason_shown = StoredText("reason")
     supply_key = models.CharField(
-        max_length=40, blank=True, help_text="device supply index of an automatic order"
+        _("supply of the device"),
+        max_length=40,
+        blank=True,
+        help_text="device supply index of an automatic order",
     )
     processing_at = models.DateTimeField(_("processing since"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
@@ -148,7 +159,7 @@ class Order(DeviceHistoryRecord):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines")
     item = models.ForeignKey(
         ConsumableItem, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+"
     )
@@ -174,17 +185,24 @@ class OrderLine(models.Model):
 class OrderEvent(models.Model):
     """Audit of an order (`supplies.order.shipped`...)."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(auto_now_add=True)
-    key = models.CharField(max_length=60)
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    key = models.CharField(_("event"), max_length=60)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
     note_code = models.JSONField(null=True, blank=True, editable=False)  # fmp.texts: a note the portal wrote
     note_shown = StoredText("note")
 
     class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order history")
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:

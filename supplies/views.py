@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView
@@ -372,7 +371,7 @@ class SupplyReportView(TenantScopedMixin, View):
                     colours.get(colour, "") if colour else "",
                     "" if percent is None else percent,
                     "" if left is None else round(left),
-                    localtime(seen_at).isoformat(timespec="minutes") if seen_at else "",
+                    seen_at,
                 ]
 
         return csv_response("supplies.csv", header, rows())

@@ -184,5 +184,5 @@ class ApplicationInline(admin.TabularInline):
 
 @admin.register(ApplicationCategory)
 class ApplicationCategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "order"]
+    list_display = ["name", "name_en", "order"]
     inlines = [ApplicationInline]

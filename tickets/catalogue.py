@@ -23,12 +23,18 @@ SERVICES = [
     ("equipment-change", "Demande de modification d’équipement", "Equipment change request", True, False),
     ("physical-move", "Demande de déplacement physique d’équipement", "Physical move request", True, False),
 ]
+# Application categories: (French name, English name) → the applications (product names).
 APPLICATIONS = {
-    "Content & Storage": ["Docushare"],
-    "Cost Control & Access": ["Cirrato", "Equitrac", "Safecom"],
-    "Document Management": ["NSI Autostore"],
-    "MPS Cloud Applications": ["Mobile Print"],
-    "Scanning & Faxing": ["eCopy ShareScan", "iXWare", "RightFax", "ScanFlowStore"],
+    ("Contenu et stockage", "Content & Storage"): ["Docushare"],
+    ("Contrôle des coûts et des accès", "Cost Control & Access"): ["Cirrato", "Equitrac", "Safecom"],
+    ("Gestion documentaire", "Document Management"): ["NSI Autostore"],
+    ("Applications cloud MPS", "MPS Cloud Applications"): ["Mobile Print"],
+    ("Numérisation et télécopie", "Scanning & Faxing"): [
+        "eCopy ShareScan",
+        "iXWare",
+        "RightFax",
+        "ScanFlowStore",
+    ],
 }
 
 
@@ -48,7 +54,7 @@ def catalogue_seed(**_kwargs) -> None:
                 "order": order,
             },
         )
-    for order, (category, names) in enumerate(APPLICATIONS.items()):
-        cat, _ = ApplicationCategory.objects.get_or_create(name=category, defaults={"order": order})
+    for order, ((fr, en), names) in enumerate(APPLICATIONS.items()):
+        cat, _ = ApplicationCategory.objects.get_or_create(name=fr, defaults={"name_en": en, "order": order})
         for name in names:
             Application.objects.get_or_create(category=cat, name=name)

@@ -47,7 +47,11 @@ class ServiceType(models.Model):
 
 
 class ApplicationCategory(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    """A family of MPS applications ("Scanning & Faxing"), named in both languages like the
+    services (the applications themselves are product names: one name)."""
+
+    name = models.CharField(_("name (French)"), max_length=100, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     order = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:
@@ -56,6 +60,13 @@ class ApplicationCategory(models.Model):
         ordering = ["order", "name"]
 
     def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (the French one when no English is given)."""
+        if translation.get_language() == "en" and self.name_en:
+            return self.name_en
         return self.name
 
 
@@ -227,7 +238,9 @@ class TicketCondition(models.Model):
 class TicketEvent(models.Model):
     """History of a ticket: creation, state changes, comments (public or internal)."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="events"
+    )
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices, default=EventKind.COMMENT)
     public = models.BooleanField(
@@ -238,8 +251,8 @@ class TicketEvent(models.Model):
     )
     text = models.TextField(_("text"), blank=True)
     text_code = models.JSONField(null=True, blank=True, editable=False)  # a note the portal wrote
-    old_state = models.CharField(max_length=20, blank=True, choices=TicketState.choices)
-    new_state = models.CharField(max_length=20, blank=True, choices=TicketState.choices)
+    old_state = models.CharField(_("previous state"), max_length=20, blank=True, choices=TicketState.choices)
+    new_state = models.CharField(_("new state"), max_length=20, blank=True, choices=TicketState.choices)
 
     class Meta:
         verbose_name = _("ticket history entry")

@@ -106,8 +106,9 @@ class DeviceChoiceTable(BaseTable):
     """Step 2 of a new request: the devices of the user's profile, with the guide's asset columns."""
 
     choice = tables.TemplateColumn(
-        template_code='<input class="form-check-input" type="radio" name="device" value="{{ record.pk }}" '
-        'id="device-{{ record.pk }}" aria-label="{{ record.serial_number }}"{% if record.pk == selected %} checked{% endif %}>',
+        template_code='{% load l10n %}<input class="form-check-input" type="radio" name="device" '
+        'value="{{ record.pk|unlocalize }}" id="device-{{ record.pk|unlocalize }}" '
+        'aria-label="{{ record.serial_number }}"{% if record.pk == selected %} checked{% endif %}>',
         verbose_name="",
         orderable=False,
         extra_context={},

@@ -1,6 +1,8 @@
 """An account the help desk made inactive: its users are out, its devices are left alone,
 and the help desk still sees everything. The same holds under an inactive parent account."""
 
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.core import mail
@@ -111,7 +113,7 @@ def test_no_mail_to_users_of_an_inactive_account(account, django_capture_on_comm
     from accounts.notifications import notify
 
     user = make_user("someone@abc-cars.example", account=account)
-    context = {"password": "x", "login_url": "/", "max_age_minutes": 5}
+    context = {"password": "x", "login_url": "/", "max_age": timedelta(minutes=5)}
     with django_capture_on_commit_callbacks(execute=True):
         assert notify(
             user=user, kind="order_placed", template="accounts/email/temporary_password", context=context

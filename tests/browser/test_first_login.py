@@ -23,7 +23,7 @@ def test_first_login_with_a_temporary_password_then_switch_to_english(page, plai
     assert len(mail.outbox) == 1
     temp = re.search(r":\s+([A-Za-z0-9]{12})\s", mail.outbox[0].body).group(1)
 
-    page.get_by_label("Nom d’utilisateur ou adresse électronique").fill(plain_user.email)
+    page.get_by_label("Nom d’utilisateur ou adresse e-mail").fill(plain_user.email)
     page.get_by_label("Mot de passe").fill(temp)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url("**/accounts/password/change/")

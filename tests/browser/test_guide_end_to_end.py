@@ -162,7 +162,13 @@ def test_the_whole_guide(page, browser, live_server, manager, world, language, s
         )
     )
     page.locator("#id_severity").select_option("3")
-    page.locator("#id_category").select_option(label="Cost Control & Access")
+    page.locator("#id_category").select_option(  # named in the page's language
+        value=str(
+            __import__("tickets.models", fromlist=["ApplicationCategory"])
+            .ApplicationCategory.objects.get(name_en="Cost Control & Access")
+            .pk
+        )
+    )
     page.locator("#id_application option", has_text="Equitrac").wait_for(state="attached")
     page.locator("#id_application").select_option(label="Equitrac")
     page.locator("#id_summary").fill("Equitrac")

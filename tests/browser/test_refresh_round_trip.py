@@ -28,7 +28,7 @@ def test_refresh_shows_pending_then_the_new_levels(
     login(page, plain_user)
     page.goto("/printers/")
     row = page.locator(f'tr[data-device="{device.pk}"]')
-    assert "5 %" in row.inner_text()
+    assert "5\u202f%" in row.inner_text()  # "5 %": narrow no-break space
     row.locator('input[name="devices"]').check()
     page.locator("#action-select").select_option("refresh")
     page.get_by_role("button", name="Appliquer aux imprimantes sélectionnées").click()

@@ -34,7 +34,7 @@ def test_mps_application_support_ticket(page, plain_user, account, site, screens
     page.locator("#id_service").select_option(label="Assistance de l’application MPS")
     assert mps_fields.is_visible()
     page.locator("#id_severity").select_option("2")
-    page.locator("#id_category").select_option(label="Cost Control & Access")
+    page.locator("#id_category").select_option(label="Contrôle des coûts et des accès")
     # The application list follows the category without reloading the page.
     page.locator("#id_application option", has_text="Equitrac").wait_for(state="attached")
     assert page.locator("#id_application option", has_text="RightFax").count() == 0

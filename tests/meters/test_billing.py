@@ -62,7 +62,10 @@ def report(client, month, **extra):
     csv_text = b"".join(client.get(f"/meters/report/?{query}&export=csv").streaming_content).decode(
         "utf-8-sig"
     )
-    csv = {cells[0]: int(cells[11]) for cells in list(csv_module.reader(io.StringIO(csv_text)))[1:]}
+    csv = {
+        cells[0]: int(cells[11])
+        for cells in list(csv_module.reader(io.StringIO(csv_text), delimiter=";"))[1:]
+    }
     chart = {m.strftime("%Y-%m"): v for m, v in page.context["monthly"]}
     return total, csv, chart, body
 

@@ -208,7 +208,7 @@ def test_report_page_and_csv(user_client, colour):
     csv = b"".join(user_client.get("/meters/report/?month=2026-10&export=csv").streaming_content).decode(
         "utf-8-sig"
     )
-    assert "COLOUR1" in csv and ",300," in csv
+    assert "COLOUR1" in csv and ";300;" in csv
     assert "Saisissez un mois" in user_client.get("/meters/report/?month=2026-13").content.decode()
     # With no choice yet, the form shows the period the page reports: last month.
     last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")

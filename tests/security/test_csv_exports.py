@@ -60,7 +60,7 @@ def rows_of(response) -> list[list[str]]:
     assert response["Content-Type"].startswith("text/csv")
     content = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "\x00" not in content and "\x01" not in content
-    return list(csv.reader(io.StringIO(content)))
+    return list(csv.reader(io.StringIO(content), delimiter=";"))  # French users: semicolons
 
 
 def test_every_export_quotes_formulas(user_client, account):

@@ -240,7 +240,9 @@ def test_the_new_account_is_not_billed_for_the_previous_accounts_pages(moved, b_
 
     def pages(client) -> dict[str, list[str]]:
         response = client.get(f"/meters/report/?start={start}&end={end}&export=csv")
-        rows = list(csv.reader(io.StringIO(body(response).lstrip("\ufeff"))))
+        text = body(response).lstrip("\ufeff")
+        # Each user's own language: semicolons for French users, commas for English ones.
+        rows = list(csv.reader(io.StringIO(text), csv.Sniffer().sniff(text.splitlines()[0], ";,")))
         return {row[0]: row for row in rows[1:]}
 
     b_rows = pages(b_client)

@@ -34,7 +34,7 @@ def test_grid_detail_and_csv_escape_it(user_client, hostile):
     import io
 
     content = b"".join(user_client.get("/printers/?export=csv").streaming_content).decode("utf-8-sig")
-    cells = [cell for row in csv.reader(io.StringIO(content)) for cell in row]
+    cells = [cell for row in csv.reader(io.StringIO(content), delimiter=";") for cell in row]  # French
     assert "HOSTILE01" in content
     assert not [c for c in cells if c[:1] in ("=", "@", "\t", "\r") or (c[:1] in ("+", "-") and len(c) > 1)]
 

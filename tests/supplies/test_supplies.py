@@ -132,7 +132,7 @@ def test_before_ordering_the_page_shows_open_orders_and_levels(manager_client, p
     CartLine.objects.create(user=manager, device=printer, item=items["black"], quantity=1)
     services.orders_place_from_cart(user=manager, ship_to=SHIP)
     body = manager_client.get(f"/supplies/order/{printer.pk}/").content.decode()
-    assert 'data-testid="open-orders"' in body and "8 %" in body
+    assert 'data-testid="open-orders"' in body and "8\u202f%" in body
 
 
 def test_supplies_on_hold_cannot_be_ordered_and_it_says_why(manager_client, printer, items):
@@ -282,7 +282,7 @@ def test_supply_report_sorted_by_days_left_with_csv(user_client, printer):
     body = user_client.get("/supplies/report/").content.decode()
     assert "environ 4 jours" in body or "about 4 days" in body
     csv = b"".join(user_client.get("/supplies/report/?export=csv").streaming_content).decode("utf-8-sig")
-    assert "813000305" in csv and ",8,4" in csv
+    assert "813000305" in csv and ";8;4" in csv
 
 
 def test_supplies_tab_shows_days_left(user_client, printer):
@@ -435,7 +435,7 @@ def test_the_cart_never_holds_more_than_the_limit_and_a_bad_line_changes_nothing
 ):
     add(manager_client, printer, items["black"], 15)
     again = add(manager_client, printer, items["black"], 15)
-    assert "Le panier contient déjà 15 de cet article" in again.content.decode()
+    assert "Le panier contient déjà 15 exemplaire(s) de cet article" in again.content.decode()
     line = CartLine.objects.get(device=printer, item=items["black"])
     assert line.quantity == 15
     second = factories.device(account, site, serial="SECOND", model=model)

@@ -194,7 +194,7 @@ def test_a_fresh_level_is_not_said_to_be_old(manager_client, printer):
 def test_the_report_csv_gives_the_last_reading(user_client, silent):
     csv = b"".join(user_client.get("/supplies/report/?export=csv").streaming_content).decode("utf-8-sig")
     row = next(line for line in csv.splitlines() if "3550001" in line)
-    assert ",15,0," in row and (timezone.now() - timedelta(days=20)).date().isoformat() in row
+    assert ";15;0;" in row and (timezone.now() - timedelta(days=20)).date().isoformat() in row
 
 
 # --- 13. a level of 0 with an unknown capacity is empty -----------------------------------

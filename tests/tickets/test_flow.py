@@ -39,7 +39,7 @@ def test_the_catalogue_is_seeded_from_the_guide():
     assert ServiceType.objects.count() == 6
     assert ServiceType.objects.get(code="mps-application-support").is_application_support
     assert set(
-        Application.objects.filter(category__name="Cost Control & Access").values_list("name", flat=True)
+        Application.objects.filter(category__name_en="Cost Control & Access").values_list("name", flat=True)
     ) == {"Cirrato", "Equitrac", "Safecom"}
 
 
@@ -71,7 +71,7 @@ def test_open_tickets_of_another_account_never_show(user_client, foreign, other_
 def test_step_two_lists_the_users_devices_with_asset_columns(user_client, printer, foreign):
     body = user_client.get("/tickets/new/device/").content.decode()
     assert "813000305" in body and "65732245" in body and "FOREIGN1" not in body
-    assert "Courrier électronique du contact client principal" in body
+    assert "E-mail du contact client principal" in body
     response = user_client.post("/tickets/new/device/", {"device": printer.pk})
     assert response["Location"] == details_url(printer)
     assert user_client.post("/tickets/new/device/", {"device": "user"})["Location"] == details_url()
@@ -141,7 +141,7 @@ def test_mps_application_support_needs_severity_category_and_application(user_cl
 
 def test_application_must_belong_to_the_category(user_client, printer):
     mps = service("mps-application-support")
-    scanning = ApplicationCategory.objects.get(name="Scanning & Faxing")
+    scanning = ApplicationCategory.objects.get(name_en="Scanning & Faxing")
     equitrac = Application.objects.get(name="Equitrac")
     response = user_client.post(
         details_url(printer),
@@ -164,7 +164,7 @@ def test_application_must_belong_to_the_category(user_client, printer):
 
 def test_mps_ticket_is_stored_with_its_fields(user_client, printer):
     mps = service("mps-application-support")
-    cost = ApplicationCategory.objects.get(name="Cost Control & Access")
+    cost = ApplicationCategory.objects.get(name_en="Cost Control & Access")
     equitrac = Application.objects.get(name="Equitrac")
     user_client.post(
         details_url(printer),
@@ -184,7 +184,7 @@ def test_mps_ticket_is_stored_with_its_fields(user_client, printer):
 
 
 def test_application_list_follows_the_category(user_client):
-    cost = ApplicationCategory.objects.get(name="Cost Control & Access")
+    cost = ApplicationCategory.objects.get(name_en="Cost Control & Access")
     body = user_client.get(f"/tickets/new/applications/?category={cost.pk}").content.decode()
     assert "Equitrac" in body and "Safecom" in body and "RightFax" not in body
     assert "<option" in user_client.get("/tickets/new/applications/?category=abc").content.decode()
@@ -197,7 +197,7 @@ def test_application_list_follows_the_category(user_client):
         ({"summary": "", "description": "A long enough description."}, "Ce champ est obligatoire"),
         (
             {"summary": "x", "description": "A long enough description.", "contact_email": "nope"},
-            "adresse de courriel valide",
+            "adresse e-mail valide",
         ),
         (
             {"summary": "x", "description": "A long enough description.", "contact_phone": "123"},
