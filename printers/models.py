@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Site
 from accounts.tenancy import TenantQuerySet
-from fmp.texts import StoredText, event_detail, event_label, local_datetime
 from fmp.l10n import format_percent
+from fmp.texts import StoredText, event_detail, event_label, local_datetime
 from printers.choices import Colour, CounterType, PrinterState, ScannerState, SnmpVersion, SupplyType
 
 
