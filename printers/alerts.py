@@ -142,6 +142,16 @@ CODE_LABELS = {
     "interpreter_complex_page": _("Page too complex"),
     "alert_removal_of_binary_change_entry": _("Alert removed"),
 }
+# What a trap was, when it carries no printer alert (fmp_snmp.traps kinds).
+TRAP_KIND_LABELS = {
+    "printer_alert": _("Printer alert"),
+    "cold_start": _("The printer started"),
+    "warm_start": _("The printer restarted"),
+    "link_down": _("Network link down"),
+    "link_up": _("Network link up"),
+    "authentication_failure": _("Refused SNMP request (wrong community)"),
+    "other": _("Other trap"),
+}
 # A supply the printer calls low while it reads at least this level (or empty while it
 # reads more than EMPTY_DISAGREES_ABOVE): the two do not agree, and the alert says so.
 LOW_DISAGREES_FROM = 50

@@ -23,6 +23,21 @@ def _command(params) -> str:
     }
 
 
+def _trap(params) -> str:
+    """A trap's event: the alert it reported (by its name in the reader's language), else its kind."""
+    from printers.alerts import CODE_LABELS, TRAP_KIND_LABELS
+
+    alert = params.get("alert") or {}
+    kind = TRAP_KIND_LABELS.get(params.get("kind"), TRAP_KIND_LABELS["other"])
+    if alert:
+        what = CODE_LABELS.get(alert.get("code_name"), CODE_LABELS["other"])
+        text = str(_("%(alert)s, from %(source)s")) % {"alert": what, "source": params.get("source") or "?"}
+        if alert.get("description"):
+            text += f" — “{alert['description']}”"
+        return text
+    return str(_("%(kind)s, from %(source)s")) % {"kind": kind, "source": params.get("source") or "?"}
+
+
 DEVICE_EVENTS = {
     "printers.device.added": (_("Device added"), _("Address %(address)s")),
     "printers.device.address_changed": (_("Address changed"), _("From %(old)s to %(new)s")),
@@ -41,6 +56,7 @@ DEVICE_EVENTS = {
     "printers.device.reset": (_("Reset sent"), None),
     "printers.device.reset_failed": (_("Reset failed"), lambda params: str(params["error"])),
     "printers.device.test_page": (_("Test page sent"), None),
+    "printers.device.trap": (_("SNMP trap received"), _trap),
 }
 
 for key, (label, detail) in DEVICE_EVENTS.items():
