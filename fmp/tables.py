@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableQuerysetData
 
@@ -17,13 +18,16 @@ FROM_LG = "d-none d-lg-table-cell"
 FROM_XL = "d-none d-xl-table-cell"
 
 
-def truncated(text, *, testid: str = ""):
+def truncated(text, *, testid: str = "", focusable: bool = True):
     """A long cell text cut with an ellipsis to the column's width (``.fmp-truncate``); the
-    whole text shows on hover and on keyboard focus (title, then a Bootstrap tooltip)."""
+    whole text shows on hover (title, then a Bootstrap tooltip) and, when ``focusable``, on
+    keyboard focus too (the main texts of a row: not every cell is a tab stop)."""
     return format_html(
-        '<span class="fmp-truncate" tabindex="0" data-bs-toggle="tooltip" title="{0}"{1}>{0}</span>',
+        '<span class="fmp-truncate"{} data-bs-toggle="tooltip" title="{}"{}>{}</span>',
+        mark_safe(' tabindex="0"') if focusable else "",
         text,
         format_html(' data-testid="{}"', testid) if testid else "",
+        text,
     )
 
 
@@ -33,7 +37,9 @@ def active_filter_count(filterset, data) -> int:
     count = 0
     for name in filterset.filters:
         values = [v for v in data.getlist(name) if v]
-        if values and values != [str(filterset.form.fields[name].initial or "")]:
+        field = filterset.form.fields.get(name)
+        default = str(field.initial or "") if field is not None else ""
+        if values and values != [default]:
             count += 1
     return count
 

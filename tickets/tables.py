@@ -105,13 +105,13 @@ class TicketTable(BaseTable):
         )
 
     def render_site(self, value):
-        return truncated(value)
+        return truncated(value, focusable=False)
 
     def render_last_name(self, value):
-        return truncated(value)
+        return truncated(value, focusable=False)
 
     def render_first_name(self, value):
-        return truncated(value)
+        return truncated(value, focusable=False)
 
     def render_summary(self, value):
         return truncated(value, testid="ticket-summary")

@@ -222,3 +222,21 @@ def test_a_long_text_is_cut_and_shown_whole_on_hover_and_focus(page, long_cells,
         tooltip.wait_for(state="hidden")
         page.get_by_test_id(testid).nth(1).hover()
         page.get_by_role("tooltip").wait_for(state="visible")
+
+
+def test_without_javascript_the_filters_show_under_the_list(
+    browser, live_server, long_cells, several_accounts_user
+):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False, viewport=LAPTOP)
+    page = context.new_page()
+    login(page, several_accounts_user("en"))
+    page.goto("/printers/")
+    assert not page.get_by_test_id("filters-toggle").is_visible()  # it would open nothing
+    filters = page.get_by_test_id("printer-filters")
+    assert filters.is_visible()
+    assert filters.bounding_box()["y"] > page.locator("main table").bounding_box()["y"]
+    page.get_by_label("Error").check()
+    filters.get_by_role("button", name="Apply", exact=True).click()
+    page.wait_for_url(re.compile(r".*state=error.*"))
+    assert page.locator("main tbody tr").count() == 4
+    context.close()
