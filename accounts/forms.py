@@ -3,7 +3,9 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Site, User
@@ -42,11 +44,25 @@ class ForgotPasswordForm(forms.Form):
     )
 
 
-class ForcedPasswordChangeForm(SetPasswordForm):
+class PolicyErrorsUnderNewPasswordMixin:
+    """The password policy's errors ("at least 7 characters"...) show under the new password,
+    where it is typed; Django puts them under its confirmation. A confirmation that differs
+    still shows under the confirmation."""
+
+    def validate_password_for_user(self, user, *args, **kwargs):
+        password = self.cleaned_data.get("new_password2")  # set only when both fields match
+        if password:
+            try:
+                password_validation.validate_password(password, user)
+            except ValidationError as error:
+                self.add_error("new_password1", error)
+
+
+class ForcedPasswordChangeForm(PolicyErrorsUnderNewPasswordMixin, SetPasswordForm):
     """After a temporary password: no old password to give, just the new one twice."""
 
 
-class PortalPasswordChangeForm(PasswordChangeForm):
+class PortalPasswordChangeForm(PolicyErrorsUnderNewPasswordMixin, PasswordChangeForm):
     """A wrong old password counts as a failed login (lock-out); while locked, none is checked."""
 
     error_messages = {

@@ -3,10 +3,45 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableQuerysetData
 
 from fmp.paging import page_size
+
+# Columns a narrow screen hides (Bootstrap's display classes, on both th and td): a phone
+# keeps the few columns that identify a row; every column shows from 1200 px (laptops).
+FROM_SM = "d-none d-sm-table-cell"
+FROM_MD = "d-none d-md-table-cell"
+FROM_LG = "d-none d-lg-table-cell"
+FROM_XL = "d-none d-xl-table-cell"
+
+
+def truncated(text, *, testid: str = "", focusable: bool = True):
+    """A long cell text cut with an ellipsis to the column's width (``.fmp-truncate``); the
+    whole text shows on hover (title, then a Bootstrap tooltip) and, when ``focusable``, on
+    keyboard focus too (the main texts of a row: not every cell is a tab stop)."""
+    return format_html(
+        '<span class="fmp-truncate"{} data-bs-toggle="tooltip" title="{}"{}>{}</span>',
+        mark_safe(' tabindex="0"') if focusable else "",
+        text,
+        format_html(' data-testid="{}"', testid) if testid else "",
+        text,
+    )
+
+
+def active_filter_count(filterset, data) -> int:
+    """How many of a list's filters the URL sets (the Filter button shows it on screens where
+    the filters are folded away); a value equal to the filter's default does not count."""
+    count = 0
+    for name in filterset.filters:
+        values = [v for v in data.getlist(name) if v]
+        field = filterset.form.fields.get(name)
+        default = str(field.initial or "") if field is not None else ""
+        if values and values != [default]:
+            count += 1
+    return count
 
 
 class BaseTable(tables.Table):

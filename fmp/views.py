@@ -17,7 +17,9 @@ from documents.models import Document, ExternalLink
 from meters.selectors import meter_summary
 from printers.selectors import fleet_summary
 from supplies.selectors import order_summary
+from supplies.views import ORDER_PERMISSION
 from tickets.selectors import ticket_summary
+from tickets.views import REQUEST_PERMISSION
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +30,10 @@ class HomeView(LoginRequiredMixin, TemplateView):
     template_name = "home.html"
 
     def get_panes(self) -> list[dict]:
-        """The six panes, in the guide's order. A part not built yet says so honestly."""
-        return [
+        """The six panes, in the guide's order. A part not built yet says so honestly.
+        A pane links only to what the user may do (the permission its views require)."""
+        may = self.request.user.has_perm
+        panes = [
             {
                 "key": "printers",
                 "title": _("Printers"),
@@ -57,7 +61,11 @@ class HomeView(LoginRequiredMixin, TemplateView):
                 "empty_text": _("No open supply order."),
                 "links": [
                     {"url": reverse("supplies:order_list"), "text": _("View supply orders")},
-                    {"url": reverse("supplies:order_start"), "text": _("Order supplies")},
+                    {
+                        "url": reverse("supplies:order_start"),
+                        "text": _("Order supplies"),
+                        "permission": ORDER_PERMISSION,
+                    },
                 ],
             },
             {
@@ -68,7 +76,11 @@ class HomeView(LoginRequiredMixin, TemplateView):
                 "empty_text": _("No open service request."),
                 "links": [
                     {"url": reverse("tickets:ticket_list"), "text": _("View service requests")},
-                    {"url": reverse("tickets:ticket_new"), "text": _("Request service")},
+                    {
+                        "url": reverse("tickets:ticket_new"),
+                        "text": _("Request service"),
+                        "permission": REQUEST_PERMISSION,
+                    },
                 ],
             },
             {
@@ -86,6 +98,13 @@ class HomeView(LoginRequiredMixin, TemplateView):
                 "links": [{"url": reverse("documents:document_list"), "text": _("All my documents")}],
             },
         ]
+        for pane in panes:
+            pane["links"] = [
+                link
+                for link in pane.get("links", [])
+                if not link.get("permission") or may(link["permission"])
+            ]
+        return panes
 
     def get_context_data(self, **kwargs):
         user = self.request.user

@@ -20,13 +20,16 @@ class PrinterAction:
     kind: str
     url_name: str = ""
     query: str = "device"
+    # A bulk action that disturbs the devices (a reset interrupts printing) first shows
+    # the selected printers and runs only once the user confirms.
+    confirm: bool = False
 
 
 ACTIONS: dict[str, PrinterAction] = {
     "contract_under": PrinterAction(_("Set under contract"), "accounts.change_contract", "bulk"),
     "contract_out": PrinterAction(_("Set out of contract"), "accounts.change_contract", "bulk"),
     "refresh": PrinterAction(_("Get printer status"), "accounts.refresh_status", "bulk"),
-    "reset": PrinterAction(_("Reset printer"), "accounts.reset_device", "bulk"),
+    "reset": PrinterAction(_("Reset printer"), "accounts.reset_device", "bulk", confirm=True),
     "test_page": PrinterAction(_("Print test page"), "accounts.reset_device", "bulk"),
     "location": PrinterAction(
         _("Update location"), "accounts.update_location", "form", "printers:printer_location"

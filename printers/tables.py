@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fmp.l10n import format_percent
-from fmp.tables import BaseTable
+from fmp.tables import FROM_LG, FROM_MD, FROM_XL, BaseTable, truncated
 from meters.choices import ReadStatus
 from meters.services import read_status
 from printers.choices import PrinterState
@@ -43,12 +43,12 @@ def level_html(percent, present: bool):
 
 
 class LevelColumn(tables.Column):
-    def __init__(self, colour: str, verbose_name, **kwargs):
+    def __init__(self, colour: str, verbose_name, cell_class: str = "", **kwargs):
         super().__init__(
             accessor="pk",
             verbose_name=verbose_name,
             order_by=(f"state__level_{colour}",),
-            attrs={"td": {"class": "fmp-level-cell"}},
+            attrs={"td": {"class": f"fmp-level-cell {cell_class}".strip()}, "th": {"class": cell_class}},
             **kwargs,
         )
         self.colour = colour
@@ -81,23 +81,34 @@ class PrinterTable(BaseTable):
     state = tables.Column(
         accessor="pk", verbose_name=gettext_lazy("State"), order_by=("state_rank", "serial_number")
     )
-    incident = tables.Column(accessor="pk", verbose_name=gettext_lazy("Incident"), orderable=False)
+    incident = tables.Column(
+        accessor="pk",
+        verbose_name=gettext_lazy("Incident"),
+        orderable=False,
+        attrs={"cell": {"class": f"fmp-incident-cell {FROM_MD}"}},
+    )
     account = tables.Column(
         accessor="account__name",
         verbose_name=gettext_lazy("Customer account"),
         order_by=("account__name", "serial_number"),
+        attrs={"cell": {"class": f"fmp-text-cell {FROM_XL}"}},
     )
-    model = tables.Column(accessor="model__name", verbose_name=gettext_lazy("Model"), default="-")
+    model = tables.Column(
+        accessor="model__name",
+        verbose_name=gettext_lazy("Model"),
+        default="-",
+        attrs={"cell": {"class": "fmp-wrap-cell"}},
+    )
     serial_number = tables.Column(verbose_name=gettext_lazy("Serial number"), default="-")
     black = LevelColumn("black", gettext_lazy("Black"))
-    cyan = LevelColumn("cyan", gettext_lazy("Cyan"))
-    magenta = LevelColumn("magenta", gettext_lazy("Magenta"))
-    yellow = LevelColumn("yellow", gettext_lazy("Yellow"))
+    cyan = LevelColumn("cyan", gettext_lazy("Cyan"), FROM_LG)
+    magenta = LevelColumn("magenta", gettext_lazy("Magenta"), FROM_LG)
+    yellow = LevelColumn("yellow", gettext_lazy("Yellow"), FROM_LG)
     total_pages = tables.Column(
         accessor="pk",
         verbose_name=gettext_lazy("Total page count"),
         order_by=("state__total_pages",),
-        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
+        attrs={"cell": {"class": f"text-end {FROM_LG}"}},
     )
 
     class Meta(BaseTable.Meta):
@@ -143,7 +154,16 @@ class PrinterTable(BaseTable):
                 )
             )
         if record.newly_discovered:
-            parts.append(format_html('<span class="badge text-bg-primary">{}</span>', _("New")))
+            # Not the incident's "New" ticket badge: another colour, an icon and a tooltip.
+            parts.append(
+                format_html(
+                    '<span class="badge rounded-pill bg-primary-subtle text-primary-emphasis border '
+                    'border-primary-subtle" data-testid="new-device" tabindex="0" data-bs-toggle="tooltip" '
+                    'title="{}"><i class="bi bi-plus-circle" aria-hidden="true"></i> <span class="fmp-badge-label">{}</span></span>',
+                    _("New device: discovered on your network recently and not reviewed yet."),
+                    _("New"),
+                )
+            )
         meter = read_status(
             last_read_at=getattr(record, "last_read_at", None), automatic=record.managed_by_snmp
         )
@@ -156,21 +176,23 @@ class PrinterTable(BaseTable):
                 )
             )
         age = ago_short(state.status_at) if state and state.status_at else _("never polled")
-        parts.append(format_html('<div class="small text-body-secondary text-nowrap">{}</div>', age))
-        return format_html_join("", "{}", ((p,) for p in parts))
+        parts.append(format_html('<div class="small text-body-secondary fmp-age">{}</div>', age))
+        return format_html_join(" ", "{}", ((p,) for p in parts))  # spaces: badges may wrap
 
     def render_incident(self, record):
         state = getattr(record, "state", None)
         text = condition_labels(state.conditions) if state else ""
-        html = format_html(
-            '<span class="d-inline-block text-truncate fmp-incident" title="{0}">{0}</span>', text
-        )
+        html = truncated(text, testid="incident-text") if text else ""
         if record.incident_state in INCIDENT_BADGES:
+            label = TicketState(record.incident_state).label
             html = format_html(
-                '{} <span class="badge text-bg-{}">{}</span>',
+                '{} <span class="badge text-bg-{}" data-testid="incident-state" tabindex="0" '
+                'data-bs-toggle="tooltip" title="{}"><i class="bi bi-ticket-perforated" aria-hidden="true">'
+                "</i> {}</span>",
                 html,
                 INCIDENT_BADGES[record.incident_state],
-                TicketState(record.incident_state).label,
+                _("Service ticket of this incident: %(state)s") % {"state": label},
+                label,
             )
         return html
 

@@ -22,7 +22,7 @@ from accounts.tenancy import sees_several_accounts
 from accounts.views import safe_next
 from fmp.csv import csv_response
 from fmp.ids import parse_ids
-from fmp.tables import PageFirstQuerysetData
+from fmp.tables import PageFirstQuerysetData, active_filter_count
 from printers import services
 from printers.actions import ACTIONS
 from printers.charts import line_chart
@@ -92,7 +92,7 @@ class PrinterListView(TenantScopedMixin, SingleTableMixin, FilterView):
         context["pending_ids"] = (
             [row.record.pk for row in page.object_list if row.record.refresh_pending] if page else []
         )
-        context["filters_active"] = any(self.request.GET.get(name) for name in self.filterset.filters)
+        context["filters_active"] = active_filter_count(self.filterset, self.request.GET)
         return context
 
     def export_csv(self, queryset):
@@ -306,6 +306,12 @@ class PrinterActionView(LoginRequiredMixin, View):
         if action.kind == "form":
             query = urlencode([("devices", d.pk) for d in devices] + [("next", back)])
             return redirect(f"{reverse(action.url_name)}?{query}")
+        if action.confirm and request.POST.get("confirmed") != "1":
+            return render(
+                request,
+                "printers/action_confirm.html",
+                {"action": action, "key": key, "devices": devices, "back": back},
+            )
         getattr(self, f"do_{key}")(request, devices)
         return redirect(back)
 

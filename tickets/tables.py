@@ -4,7 +4,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from fmp.tables import BaseTable
+from fmp.tables import FROM_LG, FROM_MD, FROM_SM, FROM_XL, BaseTable, truncated
 from printers.models import Device
 from tickets.choices import TicketState
 from tickets.models import Ticket
@@ -26,29 +26,59 @@ class TicketTable(BaseTable):
         accessor="device__serial_number", verbose_name=_("Hardware: serial number"), default="-"
     )
     manufacturer = tables.Column(
-        accessor="device__model__manufacturer__name", verbose_name=_("Hardware: manufacturer"), default="-"
+        accessor="device__model__manufacturer__name",
+        verbose_name=_("Hardware: manufacturer"),
+        default="-",
+        attrs={"cell": {"class": FROM_LG}},
     )
-    model = tables.Column(accessor="device__model__name", verbose_name=_("Hardware: model name"), default="-")
-    account = tables.Column(accessor="account__name", verbose_name=_("Customer account"))
-    site = tables.Column(accessor="site__name", verbose_name=_("Hardware: site name"), default="-")
+    model = tables.Column(
+        accessor="device__model__name",
+        verbose_name=_("Hardware: model name"),
+        default="-",
+        attrs={"cell": {"class": f"fmp-wrap-cell {FROM_SM}"}},
+    )
+    account = tables.Column(
+        accessor="account__name", verbose_name=_("Customer account"), attrs={"cell": {"class": FROM_XL}}
+    )
+    site = tables.Column(
+        accessor="site__name",
+        verbose_name=_("Hardware: site name"),
+        default="-",
+        attrs={"cell": {"class": f"fmp-text-cell {FROM_LG}"}},
+    )
     number = tables.Column(verbose_name=_("Ticket: ticket number"))
     occurred_at = tables.DateTimeColumn(
-        verbose_name=_("Ticket: date of occurrence"), format="SHORT_DATETIME_FORMAT"
+        verbose_name=_("Ticket: date of occurrence"),
+        format="SHORT_DATETIME_FORMAT",
+        attrs={"cell": {"class": FROM_MD}},
     )
     service = tables.Column(
-        accessor="service", verbose_name=_("Ticket: service"), default="-", orderable=False
+        accessor="service",
+        verbose_name=_("Ticket: service"),
+        default="-",
+        orderable=False,
+        attrs={"cell": {"class": f"fmp-wrap-cell {FROM_LG}"}},
     )
-    state = tables.Column(verbose_name=_("Ticket: ticket state"))
+    state = tables.Column(verbose_name=_("Ticket: ticket state"), attrs={"cell": {"class": "fmp-badge-wrap"}})
     # In the reader's language when the portal wrote it (fmp.texts); sorted by the stored text.
-    summary = tables.Column(accessor="summary_shown", verbose_name=_("Ticket: summary"), order_by="summary")
+    summary = tables.Column(
+        accessor="summary_shown",
+        verbose_name=_("Ticket: summary"),
+        order_by="summary",
+        attrs={"cell": {"class": "fmp-summary-cell"}},
+    )
     last_name = tables.Column(
         accessor="requester__last_name",
         verbose_name=_("Customer: last name"),
         default="-",
         empty_values=(),  # rendered for automatic tickets too (no requester)
+        attrs={"cell": {"class": f"fmp-name-cell {FROM_XL}"}},
     )
     first_name = tables.Column(
-        accessor="requester__first_name", verbose_name=_("Customer: first name"), default="-"
+        accessor="requester__first_name",
+        verbose_name=_("Customer: first name"),
+        default="-",
+        attrs={"cell": {"class": f"fmp-name-cell {FROM_XL}"}},
     )
 
     class Meta(BaseTable.Meta):
@@ -92,11 +122,20 @@ class TicketTable(BaseTable):
             record.get_state_display(),
         )
 
+    def render_site(self, value):
+        return truncated(value, focusable=False)
+
     def render_last_name(self, record, value):
         # An automatic ticket has no customer: it says who opened it instead of "-".
         if record.is_automatic and record.requester_id is None:
             return automatic_badge()
-        return value or "-"
+        return truncated(value, focusable=False) if value else "-"
+
+    def render_first_name(self, value):
+        return truncated(value, focusable=False)
+
+    def render_summary(self, value):
+        return truncated(value, testid="ticket-summary")
 
     def render_service(self, record):
         return record.service.label if record.service else "-"

@@ -21,6 +21,7 @@ from django_tables2 import RequestConfig, SingleTableMixin
 from accounts.mixins import TenantScopedMixin
 from accounts.tenancy import sees_account, sees_several_accounts
 from fmp.ids import parse_id
+from fmp.tables import active_filter_count
 from tickets import services
 from tickets.choices import OPEN_STATES, TicketOrigin
 from tickets.forms import CommentForm, TicketDetailsForm, TicketFilterSet, devices_for
@@ -54,6 +55,11 @@ class TicketListView(TenantScopedMixin, SingleTableMixin, FilterView):
 
     def get_table_kwargs(self):
         return {"several_accounts": sees_several_accounts(self.request.user)}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filters_active"] = active_filter_count(self.filterset, self.request.GET)
+        return context
 
 
 class TicketDetailView(TenantScopedMixin, DetailView):

@@ -43,3 +43,17 @@
     });
   });
 })();
+
+// Tooltips (Bootstrap, served from static/): the whole text of a cut cell, what a badge
+// means. Without JavaScript the title attribute still shows it on hover.
+(function () {
+  "use strict";
+  function init(root) {
+    if (!window.bootstrap || !window.bootstrap.Tooltip) { return; }
+    root.querySelectorAll('[data-bs-toggle="tooltip"]').forEach(function (element) {
+      window.bootstrap.Tooltip.getOrCreateInstance(element);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
+})();

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from documents.models import ExternalLink
@@ -93,3 +95,31 @@ def test_healthz_details_need_a_staff_session_past_its_second_factor(client, set
     )
     body = client.get("/healthz").json()
     assert body["checks"]["broker"] == {"status": "error"} and "vendor" not in body["checks"]["database"]
+
+
+def pane_links(client) -> dict[str, list[str]]:
+    """The buttons of each home pane's footer, as {pane: [href...]}."""
+    body = client.get("/").content.decode()
+    panes = re.findall(r'data-testid="pane-(\w+)"(.*?)</section>', body, flags=re.S)
+    return {
+        key: re.findall(r'<a class="btn btn-sm btn-outline-primary" href="([^"]+)"', html)
+        for key, html in panes
+    }
+
+
+@pytest.mark.django_db
+def test_home_offers_order_supplies_only_to_who_may_order(user_client, manager_client):
+    assert "/supplies/order/" not in pane_links(user_client)["supplies"]
+    assert "/supplies/orders/" in pane_links(user_client)["supplies"]  # viewing stays open to all
+    assert "/supplies/order/" in pane_links(manager_client)["supplies"]
+    assert "/tickets/new/" in pane_links(user_client)["tickets"]  # a plain user may request service
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["user_client", "manager_client"])
+def test_every_button_of_the_home_panes_opens_for_its_user(request, who):
+    client = request.getfixturevalue(who)
+    links = [href for hrefs in pane_links(client).values() for href in hrefs]
+    assert len(links) >= 7
+    for href in links:
+        assert client.get(href).status_code == 200, href

@@ -14,6 +14,7 @@ from documents.models import Document
 from meters.models import MeterRead
 from supplies.models import ConsumableItem, Order
 from tests import factories
+from tests.browser.test_printers import open_filters
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -113,6 +114,7 @@ def test_the_whole_guide(page, browser, live_server, manager, world, language, s
 
     # Printers grid and filters, a printer's tabs, refresh status.
     page.goto("/printers/")
+    open_filters(page)
     page.get_by_label(t["error"]).check()
     page.get_by_role("button", name=t["apply"], exact=True).click()
     page.wait_for_url(re.compile(r".*state=error.*"))

@@ -44,12 +44,21 @@ def login(page, user):
     page.wait_for_url(re.compile(r".*/$"))
 
 
+def open_filters(page):
+    """Below 1400 px the grid's filters are folded away behind the Filter button."""
+    toggle = page.get_by_test_id("filters-toggle")
+    if toggle.is_visible():
+        toggle.click()
+        page.locator(".offcanvas-xxl.show").wait_for()
+
+
 def test_filter_open_tabs_and_refresh_status(page, plain_user, fleet, screenshot):
     login(page, plain_user)
     page.get_by_role("link", name="Imprimantes").first.click()
     page.wait_for_url("**/printers/")
     assert page.locator("tbody tr").count() == 3
 
+    open_filters(page)
     page.get_by_label("Erreur").check()
     page.get_by_role("button", name="Appliquer", exact=True).click()
     page.wait_for_url(re.compile(r".*state=error.*"))

@@ -33,7 +33,14 @@ def udp_listener():
 
 
 def act(client, action, devices, **extra):
-    data = {"action": action, "devices": [d.pk for d in devices], "next": "/printers/", **extra}
+    # ``confirmed``: a reset is sent once the user confirms the selected printers.
+    data = {
+        "action": action,
+        "devices": [d.pk for d in devices],
+        "next": "/printers/",
+        "confirmed": "1",
+        **extra,
+    }
     return client.post("/printers/actions/", data, follow=True)
 
 

@@ -75,7 +75,7 @@ def test_a_centrally_polled_device_shows_no_collector(english, manager_client, a
 
 
 def test_the_commands_show_pending_then_done_or_failed(english, manager_client, remote):
-    manager_client.post("/printers/actions/", {"action": "reset", "devices": [remote.pk]})
+    manager_client.post("/printers/actions/", {"action": "reset", "devices": [remote.pk], "confirmed": "1"})
     manager_client.post("/printers/location/", {"devices": [remote.pk], "location": "Room 204"})
     page = text_of(manager_client.get(f"/printers/{remote.pk}/"))
     rows = re.findall(r'<tr data-testid="command-row" data-status="(\w+)">(.*?)</tr>', page)
@@ -104,7 +104,7 @@ def test_an_outsider_gets_404_on_a_collector_device(outsider_client, remote):
 def test_commands_of_a_previous_account_are_not_shown_after_a_move(
     english, manager_client, remote, other_account, outsider_client
 ):
-    manager_client.post("/printers/actions/", {"action": "reset", "devices": [remote.pk]})
+    manager_client.post("/printers/actions/", {"action": "reset", "devices": [remote.pk], "confirmed": "1"})
     theirs = collector(other_account, "Other site")
     remote.account, remote.site, remote.collector = other_account, None, theirs
     remote.save()

@@ -75,6 +75,23 @@ def test_reset_and_test_page_need_a_fleet_manager(user_client, two, action):
     assert act(user_client, action, two, follow=False).status_code == 403
 
 
+def test_reset_first_shows_the_printers_it_would_restart(manager_client, two, foreign):
+    response = act(manager_client, "reset", [*two, foreign], follow=False)
+    assert response.status_code == 200
+    body = response.content.decode()
+    listed = body.split('data-testid="confirm-devices"')[1].split("</ul>")[0]
+    assert "A1" in listed and "A2" in listed and "ColorQube 9203" in listed
+    assert "F1" not in listed  # another account's device is not even named
+    assert "Réinitialiser ces 2 imprimantes" in body
+    assert body.count('name="devices"') == 2 and 'name="confirmed" value="1"' in body
+    assert not DeviceEvent.objects.filter(key__startswith="printers.device.reset").exists()  # nothing sent
+
+
+def test_a_confirmed_reset_answers_per_printer(manager_client, two):
+    msgs = messages_of(act(manager_client, "reset", two, confirmed="1"))
+    assert len([m for m in msgs if m.startswith(("A1 :", "A2 :"))]) == 2
+
+
 def test_update_location_form(manager_client, two):
     response = act(manager_client, "location", two, follow=False)
     assert response.status_code == 302 and "/printers/location/" in response["Location"]

@@ -104,7 +104,7 @@ def sim_printer(account, site, simulator):
 def test_reset_is_sent_over_snmp(manager_client, sim_printer):
     response = manager_client.post(
         "/printers/actions/",
-        {"action": "reset", "devices": [sim_printer.pk], "next": "/printers/"},
+        {"action": "reset", "devices": [sim_printer.pk], "next": "/printers/", "confirmed": "1"},
         follow=True,
     )
     texts = [str(m) for m in response.context["messages"]]
@@ -115,7 +115,7 @@ def test_reset_is_sent_over_snmp(manager_client, sim_printer):
 def test_reset_refused_by_a_read_only_agent_says_why(manager_client, account, snmpd_agent):
     device = factories.device(account, serial="RO", ip_address="127.0.0.1", snmp_port=snmpd_agent["port"])
     response = manager_client.post(
-        "/printers/actions/", {"action": "reset", "devices": [device.pk]}, follow=True
+        "/printers/actions/", {"action": "reset", "devices": [device.pk], "confirmed": "1"}, follow=True
     )
     texts = [str(m) for m in response.context["messages"]]
     assert any(t.startswith("RO : le périphérique a refusé la réinitialisation") for t in texts), texts
@@ -197,7 +197,7 @@ def test_a_command_to_several_printers_answers_for_each(manager_client, account,
     offline = factories.device(account, serial="NOADDR")
     response = manager_client.post(
         "/printers/actions/",
-        {"action": "reset", "devices": [sim_printer.pk, read_only.pk, offline.pk]},
+        {"action": "reset", "devices": [sim_printer.pk, read_only.pk, offline.pk], "confirmed": "1"},
         follow=True,
     )
     texts = [str(m) for m in response.context["messages"]]
