@@ -354,6 +354,10 @@ FMP_SIM_PORT = env_int("FMP_SIM_PORT", 16161, minimum=1024)
 # Raw print port for test pages (JetDirect/AppSocket); tests point it at a local listener.
 FMP_RAW_PRINT_PORT = env_int("FMP_RAW_PRINT_PORT", 9100, minimum=1)
 
+# Without a broker, "Get printer status" polls in a thread of the web process (the page
+# answers at once and shows the request pending); off, it polls within the request (tests).
+FMP_STATUS_REFRESH_BACKGROUND = env_bool("FMP_STATUS_REFRESH_BACKGROUND", True)
+
 # --- SNMP traps (manage.py trap_receiver) --------------------------------------------------
 FMP_TRAP_BIND = env_str("FMP_TRAP_BIND", "0.0.0.0:162")
 # Community strings accepted in v1/v2c traps (empty: any).

@@ -476,7 +476,7 @@ class DeviceCommand(models.Model):
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
     result = models.CharField(_("result"), max_length=500, blank=True)
-    result_code = models.JSONField(null=True, blank=True, editable=False)  # fmp.texts
+    result_code = models.JSONField(_("generated text"), null=True, blank=True, editable=False)  # fmp.texts
     result_shown = StoredText("result")
 
     class Meta:
@@ -501,14 +501,14 @@ class PollRun(models.Model):
     failures = models.PositiveIntegerField(_("failures"), default=0)
     skipped = models.PositiveIntegerField(_("skipped (claimed or backed off)"), default=0)
     note = models.CharField(_("note"), max_length=500, blank=True)
-    note_code = models.JSONField(null=True, blank=True, editable=False)  # fmp.texts
+    note_code = models.JSONField(_("generated text"), null=True, blank=True, editable=False)  # fmp.texts
     note_shown = StoredText("note")
     token = models.CharField(
         _("task id"),
         max_length=64,
         blank=True,
         db_index=True,
-        help_text="Celery task id: a redelivery reuses it",
+        help_text=_("Celery task id: a redelivery reuses it"),
     )
     heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
 
@@ -564,7 +564,9 @@ class DeviceAlert(models.Model):
     what the printer itself currently complains about. Replaced when a poll reads a
     different table; a row that stays keeps when it was first seen."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="alerts")
+    device = models.ForeignKey(
+        Device, verbose_name=_("device"), on_delete=models.CASCADE, related_name="alerts"
+    )
     index = models.PositiveBigIntegerField(_("index"))
     severity = models.CharField(_("severity"), max_length=20)
     training = models.CharField(_("who should act"), max_length=20)

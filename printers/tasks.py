@@ -73,8 +73,10 @@ def queue_status_refresh(device_ids: list[int]) -> bool:
     from django.conf import settings
 
     try:
-        if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker (the embedded default): poll beside the request
-            _status_refresh_in_background(list(device_ids))
+        if settings.CELERY_TASK_ALWAYS_EAGER and settings.FMP_STATUS_REFRESH_BACKGROUND:
+            _status_refresh_in_background(list(device_ids))  # no broker: poll beside the request
+        elif settings.CELERY_TASK_ALWAYS_EAGER:
+            device_status_refresh.apply(args=[list(device_ids)])
         else:
             device_status_refresh.apply_async(args=[list(device_ids)], retry=False)
     except Exception:  # broker down: the request is kept on the devices, nothing is lost

@@ -110,7 +110,9 @@ class Order(DeviceHistoryRecord):
     building_floor_room = models.CharField(_("building, floor, room"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     reason = models.CharField(_("why it was ordered"), max_length=300, blank=True)
-    reason_code = models.JSONField(null=True, blank=True, editable=False)  # fmp.texts: an automatic order's
+    reason_code = models.JSONField(
+        _("generated text"), null=True, blank=True, editable=False
+    )  # fmp.texts: an automatic order's
     reason_shown = StoredText("reason")
     supply_key = models.CharField(
         _("supply of the device"),
@@ -197,7 +199,9 @@ class OrderEvent(models.Model):
         related_name="+",
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
-    note_code = models.JSONField(null=True, blank=True, editable=False)  # fmp.texts: a note the portal wrote
+    note_code = models.JSONField(
+        _("generated text"), null=True, blank=True, editable=False
+    )  # fmp.texts: a note the portal wrote
     note_shown = StoredText("note")
 
     class Meta:

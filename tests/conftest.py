@@ -36,6 +36,9 @@ def pytest_configure(config):
 def _fast_and_quiet(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # A poll asked for without a broker runs within the call, not in a thread that would
+    # outlive the test (and not see its uncommitted rows); the tests of that thread turn it on.
+    settings.FMP_STATUS_REFRESH_BACKGROUND = False
 
 
 @pytest.fixture

@@ -121,8 +121,8 @@ class Ticket(DeviceHistoryRecord):
     description = models.TextField(_("description"), blank=True)
     # Written by the portal (automatic tickets): code and parameters, worded for each
     # reader (fmp.texts); empty for what a person typed.
-    summary_code = models.JSONField(null=True, blank=True, editable=False)
-    description_code = models.JSONField(null=True, blank=True, editable=False)
+    summary_code = models.JSONField(_("generated text"), null=True, blank=True, editable=False)
+    description_code = models.JSONField(_("generated text"), null=True, blank=True, editable=False)
     occurred_at = models.DateTimeField(_("date of occurrence"))
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -171,7 +171,7 @@ class Ticket(DeviceHistoryRecord):
     )
     # Sent by the service-request form once: a second submission of the same form (double
     # click, back button) finds the ticket the first one made.
-    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    submission_key = models.UUIDField(_("submission key"), null=True, blank=True, unique=True, editable=False)
     helpdesk_touched = models.BooleanField(_("handled by the help desk"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -217,7 +217,9 @@ class Ticket(DeviceHistoryRecord):
 class TicketCondition(models.Model):
     """A device condition that belongs to an automatic ticket (raised while it was open)."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="condition_links")
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="condition_links"
+    )
     condition = models.ForeignKey(
         "printers.DeviceCondition", verbose_name=_("condition"), on_delete=models.CASCADE, related_name="+"
     )
@@ -250,7 +252,9 @@ class TicketEvent(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL
     )
     text = models.TextField(_("text"), blank=True)
-    text_code = models.JSONField(null=True, blank=True, editable=False)  # a note the portal wrote
+    text_code = models.JSONField(
+        _("generated text"), null=True, blank=True, editable=False
+    )  # a note the portal wrote
     old_state = models.CharField(_("previous state"), max_length=20, blank=True, choices=TicketState.choices)
     new_state = models.CharField(_("new state"), max_length=20, blank=True, choices=TicketState.choices)
 

@@ -31,12 +31,12 @@ register("tickets.automatic.description", _about_condition(_("%(condition)s (%(c
 # A note on an open automatic ticket: the same device reports another condition.
 register(
     "tickets.automatic.condition_added",
-    _about_condition(_("The device also reports: %(condition)s (%(code)s)")),
+    _about_condition(_("The device also reports: %(condition)s")),
 )
 # A note on an open automatic ticket: one of its conditions cleared on the device.
 register(
     "tickets.automatic.condition_cleared",
-    _about_condition(_("The device no longer reports: %(condition)s (%(code)s)")),
+    _about_condition(_("The device no longer reports: %(condition)s")),
 )
 
 # A site collector out of contact (collectors.services): name, host, uid, last (a datetime).
@@ -49,6 +49,8 @@ register(
         "on and can reach the portal (outbound HTTPS)."
     ),
 )
+# An automatic ticket closed when a device's open automatic tickets were merged into one.
+register("tickets.ticket.merged_into", _("Merged into ticket %(number)s: one automatic ticket per device."))
 # Every condition of an automatic ticket has cleared.
 register(
     "tickets.automatic.all_cleared",

@@ -3,27 +3,30 @@ get their codes back where the stored text reads as a known template, in French 
 so each reader reads them in their language. Unmatched rows keep their text as it is shown."""
 
 from django.db import migrations
-from django.utils import translation
-from django.utils.translation import gettext
 
 from fmp.texts import text_parse
 
-LANGUAGES = ("fr", "en")
+# The wordings the earlier code stored, in English and in the French of that time (frozen
+# here: the catalogue has been reworded since, and a migration must read the old rows).
 RESULTS = {
-    "printers.command.revoked": "the collector was revoked",
-    "printers.command.refused": "the device refused: %(status)s",
-    "printers.command.failed": "the site collector could not carry out the command",
-    "printers.command.raw_print_connect": "the printer does not accept print jobs on port %(port)s (%(error)s)",
-    "printers.command.raw_print_send": "the print job could not be sent (%(error)s)",
+    "printers.command.revoked": ("the collector was revoked", "le collecteur a été révoqué"),
+    "printers.command.refused": ("the device refused: %(status)s", "l’appareil a refusé : %(status)s"),
+    "printers.command.failed": (
+        "the site collector could not carry out the command",
+        "le collecteur de site n’a pas pu exécuter la commande",
+    ),
+    "printers.command.raw_print_connect": ("the printer does not accept print jobs on port %(port)s (%(error)s)",),
+    "printers.command.raw_print_send": (
+        "the print job could not be sent (%(error)s)",
+        "le travail d’impression n’a pas pu être envoyé (%(error)s)",
+    ),
 }
 
 
 def result_code(text: str) -> dict | None:
-    for code, msgid in RESULTS.items():
-        # "the collector was revoked" was stored untranslated (gettext_noop): the msgid itself.
-        for language in LANGUAGES:
-            with translation.override(language):
-                params = text_parse(gettext(msgid), text)
+    for code, wordings in RESULTS.items():
+        for wording in wordings:
+            params = text_parse(wording, text)
             if params is not None:
                 return {"code": code, "params": params}
     return None

@@ -133,8 +133,11 @@ def test_a_mixed_selection_acts_on_the_central_printer_and_queues_for_the_collec
     remote,
     udp_listener,
     simulator,
+    settings,
 ):
     from printers.tasks import background_refreshes_wait
+
+    settings.FMP_STATUS_REFRESH_BACKGROUND = True
 
     central = sim_device(account, simulator, "sim-paper-out", site=site, serial="CENTRAL-1", state="ok")
     msgs = messages_of(act(manager_client, "reset", [central, remote]))

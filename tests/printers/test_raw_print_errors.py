@@ -76,6 +76,6 @@ def test_a_printer_that_does_not_answer_a_reset_is_worded_in_the_readers_languag
     settings.FMP_SNMP_TIMEOUT, settings.FMP_SNMP_RETRIES = 0.3, 0
     device = factories.device(account, serial="SILENT", ip_address="127.0.0.1", snmp_port=free_udp_port())
     response = manager_client.post(
-        "/printers/actions/", {"action": "reset", "devices": [device.pk]}, follow=True
+        "/printers/actions/", {"action": "reset", "devices": [device.pk], "confirmed": "1"}, follow=True
     )
     assert [str(m) for m in response.context["messages"]] == [expected]

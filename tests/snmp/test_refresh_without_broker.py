@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def slow_printer(tmp_path, account, site, settings):
     """The guide's ColorQube, answering after 3 s (a real printer waking up), last seen at 5 % black."""
     settings.FMP_SNMP_TIMEOUT = 6.0  # it does answer, late
+    settings.FMP_STATUS_REFRESH_BACKGROUND = True  # the web process polls in a thread of its own
     port = free_udp_port()
     text = recording(SPECIAL_DEVICES[0]).replace(
         "1.3.6.1.2.1.1.3.0|67|", "1.3.6.1.2.1.1.3.0|67:delay|wait=3000,value="

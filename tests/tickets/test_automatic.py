@@ -47,10 +47,10 @@ def test_a_printer_with_every_error_gets_one_ticket_and_the_customer_one_email(
     assert ticket.condition_code == "noToner"  # the first in the printer's bit order names it
     notes = [text for kind, text in history(ticket) if kind == "condition_added"]
     assert notes == [
-        "Également constaté sur le périphérique : Bourrage papier.",
-        "Également constaté sur le périphérique : Hors ligne.",
-        "Également constaté sur le périphérique : Bac de sortie absent.",
-        "Également constaté sur le périphérique : Consommable d’impression manquant.",
+        "Le périphérique signale aussi : Bourrage papier",
+        "Le périphérique signale aussi : Hors ligne",
+        "Le périphérique signale aussi : Bac de sortie absent",
+        "Le périphérique signale aussi : Consommable d’impression manquant",
     ]
     subjects = sorted(m.subject for m in mail.outbox)
     assert len(subjects) == 2, subjects  # the ticket, and what the customer can fix
@@ -107,9 +107,9 @@ def test_later_conditions_join_the_open_ticket_which_says_when_all_cleared(
     ticket.refresh_from_db()
     assert ticket.state == "done"
     assert [(kind, text) for kind, text in history(ticket) if kind != "created"] == [
-        ("condition_added", "Également constaté sur le périphérique : Hors ligne."),
-        ("condition_cleared", "Rétabli : Bourrage papier."),
-        ("condition_cleared", "Rétabli : Hors ligne."),
+        ("condition_added", "Le périphérique signale aussi : Hors ligne"),
+        ("condition_cleared", "Le périphérique ne signale plus : Bourrage papier"),
+        ("condition_cleared", "Le périphérique ne signale plus : Hors ligne"),
         (
             "condition_cleared",
             "Toutes les conditions de ce ticket sont rétablies : le périphérique fonctionne à nouveau.",

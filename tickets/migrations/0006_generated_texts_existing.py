@@ -6,24 +6,46 @@ from datetime import datetime
 
 from django.db import migrations
 from django.utils import timezone, translation
-from django.utils.translation import gettext
 
 from fmp.texts import text_parse
 
 LANGUAGES = ("fr", "en")
 UNRESPONSIVE = "collector_unresponsive"
-SUMMARY = "Site collector %(name)s is not responding"
+# The wordings the earlier code stored, in English and in the French of that time (frozen
+# here: the catalogue has been reworded since, and a migration must read the old rows).
+SUMMARY = ("Site collector %(name)s is not responding", "Le collecteur sur site %(name)s ne répond plus")
 DESCRIPTION = (
     "The site collector %(name)s (host %(host)s, id %(uid)s) has not contacted the portal "
     "since %(last)s: the printers it polls are not monitored. Check that the machine is "
-    "on and can reach the portal (outbound HTTPS)."
+    "on and can reach the portal (outbound HTTPS).",
+    "Le collecteur sur site %(name)s (hôte %(host)s, identifiant %(uid)s) n'a pas contacté le "
+    "portail depuis le %(last)s : les imprimantes qu'il interroge ne sont plus surveillées. "
+    "Vérifiez que la machine est allumée et qu'elle peut joindre le portail (HTTPS sortant).",
 )
+# The condition names of that time in French (the English ones are the labels' msgids).
+OLD_FRENCH_LABELS = {
+    "lowPaper": "Papier bas",
+    "noPaper": "Fin de papier",
+    "lowToner": "Toner bas",
+    "noToner": "Toner vide",
+    "doorOpen": "Porte ouverte",
+    "jammed": "Bourrage papier",
+    "offline": "Hors ligne",
+    "serviceRequested": "Intervention requise",
+    "inputTrayMissing": "Bac d’entrée absent",
+    "outputTrayMissing": "Bac de sortie absent",
+    "markerSupplyMissing": "Consommable d’impression manquant",
+    "outputNearFull": "Bac de sortie presque plein",
+    "outputFull": "Bac de sortie plein",
+    "inputTrayEmpty": "Bac d’entrée vide",
+    "overduePreventMaint": "Maintenance préventive en retard",
+    "unreachable": "Ne répond pas",
+}
 
 
-def _parsed(msgid: str, text: str) -> dict | None:
-    for language in LANGUAGES:
-        with translation.override(language):
-            params = text_parse(gettext(msgid), text)
+def _parsed(wordings: tuple[str, ...], text: str) -> dict | None:
+    for wording in wordings:
+        params = text_parse(wording, text)
         if params is not None:
             return params
     return None
@@ -43,9 +65,13 @@ def _condition_codes(ticket) -> tuple[dict | None, dict | None]:
 
     params = {"condition": ticket.condition_code}
     summary = description = None
+    labels = []
     for language in LANGUAGES:
         with translation.override(language):
-            label = str(condition_label(ticket.condition_code))
+            labels.append(str(condition_label(ticket.condition_code)))
+    if ticket.condition_code in OLD_FRENCH_LABELS:
+        labels.append(OLD_FRENCH_LABELS[ticket.condition_code])
+    for label in labels:
         if ticket.summary == label:
             summary = {"code": "tickets.automatic.summary", "params": params}
         if ticket.description == f"{label} ({ticket.condition_code})":

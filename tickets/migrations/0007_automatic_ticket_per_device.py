@@ -4,24 +4,22 @@ are merged into one, which gets their open conditions; the others are closed wit
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
-from django.utils import translation
-from django.utils.translation import gettext
 
 OPEN = ["new", "in_progress"]
 
 
-def _added_text(code):
-    # tickets.texts.condition_added_text, frozen here: code tickets.condition.added, params condition.
-    from printers.choices import condition_label
+def _added_text(code) -> dict:
+    # The note's text in the site's language and its code (fmp.texts): each reader reads it
+    # in their own language (tickets.texts).
+    from fmp.texts import Text, text_fields
 
-    with translation.override(settings.LANGUAGE_CODE):
-        return gettext("Also found on the device: %(condition)s.") % {"condition": condition_label(code)}
+    return text_fields("text", Text("tickets.automatic.condition_added", condition=code))
 
 
-def _merged_text(number):
-    # Code tickets.ticket.merged_into, params number.
-    with translation.override(settings.LANGUAGE_CODE):
-        return gettext("Merged into ticket %(number)s: one automatic ticket per device.") % {"number": number}
+def _merged_text(number) -> dict:
+    from fmp.texts import Text, text_fields
+
+    return text_fields("text", Text("tickets.ticket.merged_into", number=number))
 
 
 def merge_open_automatic(apps, schema_editor):
@@ -53,7 +51,7 @@ def merge_open_automatic(apps, schema_editor):
             linked.add(condition.pk)
             if ticket is not keep:
                 TicketEvent.objects.create(
-                    ticket=keep, kind="condition_added", public=True, text=_added_text(ticket.condition_code)
+                    ticket=keep, kind="condition_added", public=True, **_added_text(ticket.condition_code)
                 )
         for ticket in others:
             TicketEvent.objects.create(
@@ -62,7 +60,7 @@ def merge_open_automatic(apps, schema_editor):
                 public=True,
                 old_state=ticket.state,
                 new_state="done",
-                text=_merged_text(keep.number),
+                **_merged_text(keep.number),
             )
             ticket.state = "done"
             ticket.save(update_fields=["state"])
