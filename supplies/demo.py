@@ -159,7 +159,7 @@ def demo_catalogue_build() -> int:
     """Create the catalogue's items (and link each to the demo models it fits); returns how many were new."""
     created = 0
     for part, name, kind, colour, pages in GENERIC:
-        _item, new = ConsumableItem.objects.get_or_create(
+        _item, new = ConsumableItem.objects.update_or_create(
             part_number=part,
             defaults={
                 "description": name,
@@ -167,6 +167,7 @@ def demo_catalogue_build() -> int:
                 "colour": colour,
                 "generic": True,
                 "yield_pages": pages,
+                "active": True,
             },
         )
         created += new
@@ -174,12 +175,24 @@ def demo_catalogue_build() -> int:
     for models, items in FAMILIES:
         fits = [by_name[n] for n in models if n in by_name]
         for part, name, kind, colour, pages in items:
-            item, new = ConsumableItem.objects.get_or_create(
+            item, new = ConsumableItem.objects.update_or_create(
                 part_number=part,
-                defaults={"description": name, "type": kind, "colour": colour, "yield_pages": pages},
+                defaults={
+                    "description": name,
+                    "type": kind,
+                    "colour": colour,
+                    "yield_pages": pages,
+                    "active": True,
+                },
             )
-            item.compatible_models.add(*fits)
+            item.compatible_models.set(fits)
             created += new
+    # A demo database made by an earlier version: its other items are no longer offered
+    # (deactivated, not deleted: past orders keep them).
+    current = {part for part, *_rest in GENERIC} | {
+        part for _models, items in FAMILIES for part, *_r in items
+    }
+    ConsumableItem.objects.exclude(part_number__in=current).update(active=False)
     return created
 
 

@@ -12,11 +12,14 @@ def _automatic_reason(params) -> str:
     """Why a proactive order was placed: "Black toner at 8 %, about 6 days left (old data:
     last reading 20 days ago)". Parameters: ``supply`` (the device's own name of the supply),
     ``percent``, and where known ``days_left`` (a number of days) and ``old_days``."""
+    from fmp.l10n import format_percent
     from supplies.forecast import days_left_label
 
-    text = gettext("%(supply)s at %(percent)s %%") % {
+    text = gettext("%(supply)s at %(percent)s") % {
         "supply": params["supply"],
-        "percent": params["percent"],
+        "percent": format_percent(params["percent"])
+        if isinstance(params["percent"], int)
+        else params["percent"],
     }
     if params.get("days_left") is not None:
         text += ", " + days_left_label(params["days_left"])

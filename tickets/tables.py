@@ -134,8 +134,18 @@ class TicketTable(BaseTable):
     def render_first_name(self, value):
         return truncated(value, focusable=False)
 
-    def render_summary(self, value):
-        return truncated(value, testid="ticket-summary")
+    def render_summary(self, record, value):
+        text = truncated(value, testid="ticket-summary")
+        if record.is_automatic and record.requester_id is None:
+            # Where the customer's column is hidden (below 1200 px), the mark goes with the summary.
+            return format_html(
+                '<span class="d-xl-none" title="{}" data-testid="automatic-ticket-narrow">'
+                '<i class="bi bi-robot" aria-label="{}"></i></span> {}',
+                _("Opened by monitoring, not by a person"),
+                _("Automatic"),
+                text,
+            )
+        return text
 
     def render_service(self, record):
         return record.service.label if record.service else "-"

@@ -63,5 +63,6 @@ def test_get_printer_status_without_a_broker_is_pending_then_updated(settings, u
     )
     row = user_client.get("/printers/").content.decode()
     assert 'data-testid="refresh-pending"' not in row
-    assert "80 %" in row and "681 235" in row.replace("\u202f", " ").replace("\xa0", " ")
+    row = row.replace("\u202f", " ").replace("\xa0", " ")  # French digit grouping and percent spacing
+    assert "80 %" in row and "681 235" in row
     assert background_refreshes_wait(10)

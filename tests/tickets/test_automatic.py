@@ -175,6 +175,8 @@ def test_the_open_tickets_screens_mark_automatic_tickets_and_can_hide_them(
     assert listed(step_one) == {mine.number, auto.number}
     body = step_one.content.decode()
     assert body.count('data-testid="automatic-ticket"') == 1 and "Automatique" in body
+    # Below 1200 px the customer's column is hidden: the summary carries the mark there.
+    assert body.count('data-testid="automatic-ticket-narrow"') == 1
     assert "Masquer le ticket automatique (1)" in body
     hidden = user_client.get("/tickets/new/?tab=account&automatic=hide")
     assert listed(hidden) == {mine.number}
