@@ -8,10 +8,15 @@ from supplies.models import ConsumableItem, Order, OrderEvent, OrderLine
 
 @admin.register(ConsumableItem)
 class ConsumableItemAdmin(admin.ModelAdmin):
-    list_display = ["part_number", "description", "type", "colour", "yield_pages", "generic", "active"]
+    list_display = ["part_number", "shown_name", "type", "colour", "yield_pages", "generic", "active"]
     list_filter = ["type", "colour", "generic", "active"]
     search_fields = ["part_number", "description"]
     filter_horizontal = ["compatible_models"]
+
+    @admin.display(description=_("description"), ordering="description")
+    def shown_name(self, obj):
+        """A generic item by its name in the reader's language (the stored description is English)."""
+        return obj.name
 
 
 class OrderLineInline(admin.TabularInline):

@@ -111,3 +111,16 @@ def test_the_admin_does_not_claim_an_email_the_orderer_does_not_want(
     assert not mail.outbox
     assert not any("informé" in note for note in notes)
     assert any("Aucun e-mail" in note for note in notes)
+
+
+def test_the_catalogue_in_the_admin_names_generic_items_in_the_readers_language(client, helpdesk):
+    from supplies.models import ConsumableItem
+
+    ConsumableItem.objects.create(
+        part_number="GEN-K1", description="Black toner", type="toner", colour="black", generic=True
+    )
+    helpdesk.language = "fr"
+    helpdesk.save()
+    client.force_login(helpdesk)
+    body = client.get("/admin/supplies/consumableitem/").content.decode()
+    assert "Toner noir" in body and "Black toner" not in body
