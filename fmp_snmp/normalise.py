@@ -219,9 +219,6 @@ class Tray:
     percent: int | None
 
 
-Alert = AlertReading  # one row of prtAlertTable (fmp_snmp.alerts)
-
-
 @dataclass
 class Normalised:
     sys_name: str = ""
@@ -239,7 +236,7 @@ class Normalised:
     supplies: list[Supply] = field(default_factory=list)
     trays: list[Tray] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: list[AlertReading] = field(default_factory=list)
     is_printer: bool = False
     # Which parts the agent answered (a sleeping printer answers only the system group).
     status_known: bool = False

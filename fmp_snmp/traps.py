@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fmp_snmp import oids
 from fmp_snmp.alerts import DESCRIPTION_LIMIT, SEVERITIES, TRAINING_LEVELS, AlertReading
@@ -206,22 +206,17 @@ def _decode(buf: bytes) -> tuple[Trap, int | None]:
 
 
 def _complete(trap: Trap) -> Trap:
+    """The trap with what its var-binds say: the printer's serial, the alert it reports;
+    NULL values dropped."""
     serial = ""
     for oid, value in trap.varbinds:
         if oid[: len(SERIAL)] == SERIAL and isinstance(value, bytes):
             serial = _text(value)[:100]
-    alert = _alert(trap.varbinds) if trap.kind == "printer_alert" else None
-    return Trap(
-        trap.version,
-        trap.community,
-        trap.kind,
-        trap.trap_oid,
-        trap.uptime_ticks,
-        trap.agent_address,
-        alert,
-        serial,
-        tuple((oid, v) for oid, v in trap.varbinds if v is not Special.NULL),
-        trap.inform,
+    return replace(
+        trap,
+        alert=_alert(trap.varbinds) if trap.kind == "printer_alert" else None,
+        serial=serial,
+        varbinds=tuple((oid, v) for oid, v in trap.varbinds if v is not Special.NULL),
     )
 
 

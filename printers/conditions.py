@@ -85,19 +85,24 @@ def device_conditions_sync(
     return _raise_and_hand_over(to_raise, to_clear)
 
 
+def _raise(to_raise: list[DeviceCondition]) -> list[DeviceCondition]:
+    """Store the new conditions, one open per device and code (a concurrent worker's or an
+    already open one counts once); returns those this call raised."""
+    DeviceCondition.objects.bulk_create(to_raise, ignore_conflicts=True)
+    if not to_raise:
+        return []
+    keys = {(r.device_id, r.code, r.raised_at) for r in to_raise}
+    candidates = DeviceCondition.objects.filter(
+        device_id__in={c.device_id for c in to_raise}, cleared_at__isnull=True
+    )
+    return [c for c in candidates if (c.device_id, c.code, c.raised_at) in keys]
+
+
 def _raise_and_hand_over(
     to_raise: list[DeviceCondition], cleared: list[DeviceCondition]
 ) -> tuple[list, list]:
-    """Store the new conditions (one open per device and code: a concurrent worker's or an
-    already open one counts once) and hand what was raised and cleared to the handlers."""
-    DeviceCondition.objects.bulk_create(to_raise, ignore_conflicts=True)
-    raised = []
-    if to_raise:
-        keys = {(r.device_id, r.code, r.raised_at) for r in to_raise}
-        candidates = DeviceCondition.objects.filter(
-            device_id__in={c.device_id for c in to_raise}, cleared_at__isnull=True
-        )
-        raised = [c for c in candidates if (c.device_id, c.code, c.raised_at) in keys]
+    """Store the new conditions and hand what was raised and cleared to the handlers."""
+    raised = _raise(to_raise)
     for handler in CONDITION_HANDLERS:
         handler(raised, cleared)
     return raised, cleared
@@ -133,13 +138,7 @@ def device_conditions_raise(
     if not hand_over_later:
         raised, _ = _raise_and_hand_over(to_raise, [])
         return raised
-    DeviceCondition.objects.bulk_create(to_raise, ignore_conflicts=True)
-    keys = {(r.device_id, r.code, r.raised_at) for r in to_raise}
-    raised = [
-        c
-        for c in DeviceCondition.objects.filter(device_id__in=codes, cleared_at__isnull=True, raised_at=at)
-        if (c.device_id, c.code, c.raised_at) in keys
-    ]
+    raised = _raise(to_raise)
     if raised:
         from django.db import transaction
 

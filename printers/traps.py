@@ -7,7 +7,6 @@ so that a burst costs a few queries per hundreds of traps, not per trap.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import defaultdict
@@ -16,8 +15,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 
+from fmp.db import bulk_insert_fast
 from fmp_snmp.observation import serial_key
 from fmp_snmp.traps import Trap
 from printers.models import Device, DeviceEvent, TrapSender
@@ -135,7 +134,14 @@ def traps_record(matched: list[tuple[int, Trap, str, datetime]]) -> TrapsStored:
         code = trap_condition(trap)
         if code:
             codes[device_id].add(code)
-    _events_insert([(device_id, _event_data(trap, source)) for device_id, trap, source, _at in matched])
+    bulk_insert_fast(
+        [
+            DeviceEvent(
+                device_id=device_id, user_id=None, key="printers.device.trap", data=_event_data(trap, source)
+            )
+            for device_id, trap, source, _at in matched
+        ]
+    )
     if codes:
         from printers.conditions import device_conditions_raise
 
@@ -161,24 +167,6 @@ def _polls_due(device_ids: list[int]) -> list[int]:
             _polled[pk] = now
             due.append(pk)
     return due
-
-
-def _events_insert(events: list[tuple[int, dict]]) -> None:
-    """One INSERT for the batch's trap events (no model instance per trap)."""
-    if not events:
-        return
-    meta = DeviceEvent._meta
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in ("device", "at", "key", "data"))
-    now = timezone.now()
-    params: list = []
-    for device_id, data in events:
-        params += [device_id, now, "printers.device.trap", json.dumps(data)]
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES " + ", ".join(  # noqa: S608 -- names from model metadata, values as parameters
-        ["(%s, %s, %s, %s)"] * len(events)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def _senders_count(unknown: dict[str, list]) -> None:
